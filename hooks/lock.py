@@ -1,0 +1,54 @@
+"""Copier task: lock the generated project's dependencies with uv (writes uv.lock with hashes).
+
+Runs in the new project's folder after rendering. uv is taken from PATH, else from the `uv`
+package installed next to Copier. Any failure exits non-zero with a message that says what to
+do; Copier then removes the half-made project.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+
+def find_uv() -> str | None:
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin  # the PyPI package `uv`, when installed alongside Copier
+    except ImportError:
+        return None
+    try:
+        return find_uv_bin()
+    except FileNotFoundError:
+        return None
+
+
+def main() -> int:
+    uv = find_uv()
+    if uv is None:
+        print(
+            "error: uv is needed to lock the project's dependencies and was not found.\n"
+            "  Install it (pipx install uv, or pip install uv) and run copier again,\n"
+            "  or answer lock_dependencies=false and run `uv lock` in the project later.",
+            file=sys.stderr,
+        )
+        return 1
+    print("Locking dependencies with uv (resolves metadata only, no large downloads)...", flush=True)
+    # UV_PYTHON_DOWNLOADS=never: locking needs no interpreter of the project's version.
+    result = subprocess.run([uv, "lock"], env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+    if result.returncode != 0:
+        print(
+            "error: `uv lock` failed (see above). Check your network or index settings and run\n"
+            "  copier again, or answer lock_dependencies=false and run `uv lock` in the project later.",
+            file=sys.stderr,
+        )
+        return result.returncode
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

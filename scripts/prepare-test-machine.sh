@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Makes a fresh Linux machine ready for the whole test suite:
+#   - a running Docker Engine (installed from the distro and started here when only the client exists),
+#   - the devcontainer CLI (npm @devcontainers/cli, the engine VS Code uses),
+#   - the local base images the tests build on (pulled when a registry answers, else made with debootstrap).
+# Every step prints what it does; any failure stops the script with a non-zero exit, so CI never
+# runs the integration tests against a missing engine.
+set -euo pipefail
+
+DEVCONTAINER_CLI_VERSION="${DEVCONTAINER_CLI_VERSION:-0.89.0}"
+BASE_IMAGES=(${TEST_BASE_IMAGES:-debian:bookworm})
+DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=""
+apt_install() {
+    [ -n "$apt_updated" ] || { say "apt-get update"; as_root apt-get update -qq; apt_updated=1; }
+    say "apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+engine_up() { docker info >/dev/null 2>&1; }
+
+start_engine() {
+    if engine_up; then say "Docker Engine already running"; return; fi
+    command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+    command -v docker >/dev/null 2>&1 || die "docker client missing after installing docker.io"
+    say "starting dockerd (log: $DOCKERD_LOG)"
+    as_root sh -c "nohup dockerd >'$DOCKERD_LOG' 2>&1 &"
+    for _ in $(seq 1 60); do
+        engine_up && { say "Docker Engine is up: $(docker version --format '{{.Server.Version}}')"; return; }
+        sleep 1
+    done
+    tail -n 30 "$DOCKERD_LOG" >&2 || true
+    die "Docker Engine did not start within 60 s (see $DOCKERD_LOG)"
+}
+
+install_devcontainer_cli() {
+    if command -v devcontainer >/dev/null 2>&1; then
+        say "devcontainer CLI $(devcontainer --version) present"; return
+    fi
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    say "npm install -g @devcontainers/cli@$DEVCONTAINER_CLI_VERSION"
+    as_root npm install -g --no-fund --no-audit "@devcontainers/cli@$DEVCONTAINER_CLI_VERSION" >/dev/null
+    command -v devcontainer >/dev/null 2>&1 || die "devcontainer CLI not on PATH after npm install"
+}
+
+# debian:bookworm -> suite "bookworm"; only Debian suites can be bootstrapped from the Debian archive.
+make_base_image() {
+    local image="$1" suite root
+    if docker image inspect "$image" >/dev/null 2>&1; then say "base image $image present"; return; fi
+    if timeout 60 docker pull -q "$image" >/dev/null 2>&1; then say "pulled $image"; return; fi
+    case "$image" in
+        debian:*) suite="${image#debian:}" ;;
+        *) die "cannot pull $image and only debian:<suite> images can be made with debootstrap" ;;
+    esac
+    command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+    root="$(mktemp -d /tmp/rootfs-"$suite".XXXXXX)"
+    say "no registry answered: building $image with debootstrap (about a minute)"
+    as_root debootstrap --variant=minbase "$suite" "$root" >/tmp/debootstrap-"$suite".log 2>&1 \
+        || { tail -n 20 /tmp/debootstrap-"$suite".log >&2; die "debootstrap $suite failed"; }
+    as_root tar -C "$root" -c . | docker import - "$image" >/dev/null
+    as_root rm -rf "$root"
+    say "imported $image"
+}
+
+start_engine
+install_devcontainer_cli
+for image in "${BASE_IMAGES[@]}"; do make_base_image "$image"; done
+say "test machine ready"
