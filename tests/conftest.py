@@ -1,0 +1,91 @@
+"""Shared helpers: render the template from this working tree, and drive real devcontainers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import copier
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def render(dst: Path, lock: bool = False, **answers) -> Path:
+    """Render the template (uncommitted edits included) into dst with the given answers."""
+    copier.run_copy(
+        str(REPO), dst, data={"lock_dependencies": lock, **answers},
+        defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD",
+    )
+    return dst
+
+
+def docker_cli() -> str:
+    """A docker client that builds with BuildKit: one with buildx, else the distro's 20.10 client."""
+    if override := os.environ.get("DOCKER_PATH"):
+        return override
+    if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0:
+        return "docker"
+    for candidate in ("/usr/bin/docker", "docker"):
+        if shutil.which(candidate):
+            return candidate
+    pytest.fail("no docker client found: run scripts/prepare-test-machine.sh")
+
+
+def run(cmd: list[str], log: Path | None = None, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command; with log, append its output there and show the tail when it fails."""
+    env = {**os.environ, "DOCKER_BUILDKIT": "1", **kwargs.pop("env", {})}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, **kwargs)
+    if log is not None:
+        with log.open("a") as f:
+            f.write(f"$ {' '.join(cmd)}\n{result.stdout}{result.stderr}\n")
+    if check and result.returncode != 0:
+        output = (result.stdout + result.stderr)[-6000:]
+        pytest.fail(f"command failed ({result.returncode}): {' '.join(cmd)}\n{output}")
+    return result
+
+
+def require_engine() -> str:
+    """The docker client to use; fails (never skips) when no Docker Engine answers."""
+    docker = docker_cli()
+    if subprocess.run([docker, "info"], capture_output=True).returncode != 0:
+        pytest.fail("Docker Engine is not running: run scripts/prepare-test-machine.sh first")
+    if not shutil.which("devcontainer"):
+        pytest.fail("devcontainer CLI missing: run scripts/prepare-test-machine.sh first")
+    return docker
+
+
+class DevContainer:
+    """A project started with `devcontainer up`, the engine behind VS Code's Reopen in Container."""
+
+    def __init__(self, folder: Path, docker: str, log: Path):
+        self.folder, self.docker, self.log = folder, docker, log
+        self.label = f"mltemplate.test={uuid.uuid4().hex[:12]}"
+        self.container_id = ""
+
+    def _cli(self, *args: str) -> list[str]:
+        return ["devcontainer", *args, "--workspace-folder", str(self.folder),
+                "--docker-path", self.docker, "--id-label", self.label]
+
+    def up(self) -> dict:
+        result = run(self._cli("up"), log=self.log, timeout=3000)
+        outcome = json.loads(result.stdout.strip().splitlines()[-1])
+        assert outcome["outcome"] == "success", outcome
+        self.container_id = outcome["containerId"]
+        return outcome
+
+    def exec(self, command: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run(self._cli("exec") + ["bash", "-lc", command], log=self.log, check=check, timeout=900)
+
+    def inspect(self) -> dict:
+        return json.loads(run([self.docker, "inspect", self.container_id]).stdout)[0]
+
+    def remove(self) -> None:
+        ids = run([self.docker, "ps", "-aq", "--filter", f"label={self.label}"], check=False).stdout.split()
+        if ids:
+            run([self.docker, "rm", "-f", *ids], check=False)

@@ -1,0 +1,176 @@
+"""Rendering the template: what a generated project contains for each answer, and what is refused."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from itertools import product
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import render
+
+FRAMEWORK_DEPENDENCY = {
+    ("pytorch", "cuda"): ["torch", "numpy"],
+    ("pytorch", "cpu"): ["torch", "numpy"],
+    ("tensorflow", "cuda"): ["tensorflow[and-cuda]"],
+    ("tensorflow", "cpu"): ["tensorflow"],
+    ("jax", "cuda"): ["jax[cuda12]"],
+    ("jax", "cpu"): ["jax"],
+}
+MATRIX = [
+    *product(["pytorch", "tensorflow", "jax", "none"], ["cuda", "cpu"], ["3.12"]),
+    ("pytorch", "cuda", "3.10"),
+    ("jax", "cpu", "3.11"),
+    ("none", "cpu", "3.13"),
+]
+
+
+@pytest.fixture(scope="module", params=MATRIX, ids=lambda p: "-".join(p))
+def project(request, tmp_path_factory) -> tuple[Path, dict]:
+    framework, accelerator, python = request.param
+    answers = {"project_name": "Vision Lab", "framework": framework,
+               "accelerator": accelerator, "python_version": python}
+    return render(tmp_path_factory.mktemp("p") / "vision-lab", **answers), answers
+
+
+def devcontainer_json(root: Path) -> dict:
+    return json.loads((root / ".devcontainer/devcontainer.json").read_text())
+
+
+def test_layout(project):
+    root, _ = project
+    for path in [".devcontainer/devcontainer.json", ".devcontainer/Dockerfile",
+                 ".devcontainer/uv-requirements.txt", ".devcontainer/certs/README.md",
+                 ".devcontainer/features/jupyterlab/install.sh", "pyproject.toml", ".python-version",
+                 "src/vision_lab/__init__.py", "src/vision_lab/device.py", "notebooks/example.ipynb",
+                 "tests/test_device.py", "README.md", ".gitignore", ".dockerignore", ".copier-answers.yml"]:
+        assert (root / path).is_file(), path
+    assert not list(root.rglob("*.jinja"))
+    assert (root / ".devcontainer/features/jupyterlab/install.sh").stat().st_mode & 0o111
+
+
+def test_answers_recorded_for_copier_update(project):
+    root, answers = project
+    recorded = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert {k: recorded[k] for k in answers} == answers
+    assert "_src_path" in recorded
+
+
+def test_python_version_pinned_everywhere(project):
+    root, answers = project
+    python = answers["python_version"]
+    assert (root / ".python-version").read_text().strip() == python
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == f"=={python}.*"
+    assert f"ARG PYTHON_VERSION={python}" in (root / ".devcontainer/Dockerfile").read_text()
+
+
+def test_framework_dependency(project):
+    root, answers = project
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    expected = FRAMEWORK_DEPENDENCY.get((answers["framework"], answers["accelerator"]))
+    assert pyproject["project"]["dependencies"] == (expected or [])
+    assert "ipykernel" in pyproject["dependency-groups"]["dev"]
+
+
+def test_gpu_is_optional_never_forced(project):
+    root, answers = project
+    config = devcontainer_json(root)
+    assert "--gpus" not in " ".join(config.get("runArgs", []))
+    assert "--shm-size=8g" in config["runArgs"]
+    dockerfile = (root / ".devcontainer/Dockerfile").read_text()
+    if answers["accelerator"] == "cuda":
+        assert config["hostRequirements"]["gpu"] == "optional"
+        assert "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in dockerfile
+        assert "NVIDIA_VISIBLE_DEVICES=all" in dockerfile
+    else:
+        assert "gpu" not in config["hostRequirements"]
+        assert "NVIDIA_" not in dockerfile
+
+
+def test_vscode_finds_interpreter_and_kernel(project):
+    root, _ = project
+    config = devcontainer_json(root)
+    vscode = config["customizations"]["vscode"]
+    assert {"ms-python.python", "ms-toolsai.jupyter"} <= set(vscode["extensions"])
+    assert vscode["settings"]["python.defaultInterpreterPath"] == "/opt/venv/bin/python"
+    feature = config["features"]["./features/jupyterlab"]
+    assert feature["kernelPython"] == "/opt/venv/bin/python"
+    assert feature["kernelName"] == "vision-lab"
+    assert config["remoteUser"] == "dev"
+
+
+def test_dockerfile_installs_from_lock_before_code(project):
+    root, _ = project
+    dockerfile = (root / ".devcontainer/Dockerfile").read_text()
+    assert "# syntax=" not in dockerfile  # would make BuildKit pull a frontend image
+    assert [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")] == \
+        ["base", "uv", "dev", "job"]
+    dev_stage = dockerfile.split("AS dev")[1].split("AS job")[0]
+    assert "uv sync --locked --no-install-project" in dev_stage
+    assert "COPY . " not in dev_stage  # code never enters the dependency layer
+    assert "--require-hashes" in dockerfile
+    assert "USER ${USERNAME}" in dev_stage
+    assert 'HEALTHCHECK --interval=15s' in dev_stage and 'CMD ["jupyterlab-service", "status"]' in dev_stage
+    assert "HEALTHCHECK NONE" in dockerfile.split("AS job")[1]
+
+
+def test_notebook_is_valid_and_uses_project_kernel(project):
+    root, answers = project
+    notebook = json.loads((root / "notebooks/example.ipynb").read_text())
+    assert notebook["nbformat"] == 4
+    assert notebook["metadata"]["kernelspec"]["name"] == "vision-lab"
+    code = "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                     for c in notebook["cells"] if c["cell_type"] == "code")
+    compile(code, "example.ipynb", "exec")
+    framework_import = {"pytorch": "import torch", "tensorflow": "import tensorflow",
+                        "jax": "import jax", "none": "import statistics"}[answers["framework"]]
+    assert framework_import in code
+
+
+def test_generated_python_compiles(project):
+    root, _ = project
+    for path in (root / "src").rglob("*.py"):
+        compile(path.read_text(), str(path), "exec")
+
+
+def test_without_jupyterlab_no_feature(tmp_path):
+    root = render(tmp_path / "p", jupyterlab=False)
+    config = devcontainer_json(root)
+    assert "features" not in config and "forwardPorts" not in config
+    assert not (root / ".devcontainer/features/jupyterlab").exists()
+    assert "HEALTHCHECK" not in (root / ".devcontainer/Dockerfile").read_text()
+
+
+def test_custom_jupyter_port(tmp_path):
+    config = devcontainer_json(render(tmp_path / "p", jupyter_port=9999))
+    assert config["forwardPorts"] == [9999]
+    assert config["features"]["./features/jupyterlab"]["port"] == "9999"
+
+
+def test_lock_written_with_hashes_at_copy_time(tmp_path):
+    root = render(tmp_path / "p", lock=True, framework="none", accelerator="cpu", python_version="3.11")
+    lock = (root / "uv.lock").read_text()
+    assert 'name = "ipykernel"' in lock
+    assert "hash = \"sha256:" in lock
+
+
+@pytest.mark.parametrize("answers, message", [
+    ({"package_name": "import"}, "Python keyword"),
+    ({"package_name": "2fast"}, "not a valid package name"),
+    ({"package_name": "torch"}, "would shadow"),
+    ({"project_name": "-bad"}, "starting with a letter"),
+    ({"framework": "mxnet"}, "Invalid choice"),
+    ({"accelerator": "rocm"}, "Invalid choice"),
+    ({"python_version": "3.9"}, "Invalid choice"),
+    ({"base_image": "alpine:3"}, "Invalid choice"),
+    ({"jupyter_port": 80}, "1024 to 65535"),
+])
+def test_refused_answer_leaves_nothing(tmp_path, answers, message):
+    dst = tmp_path / "p"
+    with pytest.raises(ValueError, match=message):
+        render(dst, **answers)
+    assert not dst.exists()
