@@ -1,0 +1,52 @@
+"""The generated Dockerfile on its own (`docker build`): lock enforcement, layer caching, job stage."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import HOST_CA_BUNDLE, render, run
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def plain_project(docker, tmp_path_factory):
+    root = render(tmp_path_factory.mktemp("build") / "job-demo", lock=True, project_name="Job Demo",
+                  framework="none", accelerator="cpu", python_version="3.11")
+    shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    return root
+
+
+def build(docker, root, target, tag, check=True):
+    return run([docker, "build", "--progress=plain", "-f", ".devcontainer/Dockerfile",
+                "--target", target, "-t", tag, "."], cwd=root, check=check, timeout=1800)
+
+
+def test_job_stage_runs_the_project(docker, plain_project):
+    build(docker, plain_project, "job", "job-demo:job")
+    out = run([docker, "run", "--rm", "job-demo:job"]).stdout
+    assert out.startswith("python 3.11") and " on cpu " in out
+    assert run([docker, "run", "--rm", "job-demo:job", "id", "-un"]).stdout.strip() == "dev"
+
+
+def test_code_edit_reuses_the_dependency_layer(docker, plain_project):
+    build(docker, plain_project, "job", "job-demo:job")
+    source = plain_project / "src/job_demo/device.py"
+    source.write_text(source.read_text().replace("on cpu", "on  cpu"))
+    output = build(docker, plain_project, "job", "job-demo:job").stderr
+    sync_step = next(line for line in output.splitlines() if "uv sync --locked --no-install-project" in line)
+    step_id = sync_step.split()[0]
+    assert f"{step_id} CACHED" in output, "editing code reinstalled the dependencies"
+    assert "on  cpu" in run([docker, "run", "--rm", "job-demo:job"]).stdout
+
+
+def test_stale_lock_stops_the_build_with_advice(docker, plain_project, tmp_path):
+    stale = tmp_path / "stale"
+    shutil.copytree(plain_project, stale)
+    pyproject = stale / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("dependencies = [", 'dependencies = [\n    "six",'))
+    result = build(docker, stale, "dev", "job-demo:stale", check=False)
+    assert result.returncode != 0
+    assert "run `uv lock`" in result.stderr

@@ -1,0 +1,144 @@
+"""Generated projects, built and started on a real Docker Engine with the devcontainer CLI
+(the engine behind VS Code's "Reopen in Container"), then checked from inside.
+
+Python 3.11/3.13 are used because they are the distro Pythons of bookworm/trixie: a machine
+without access to uv's Python downloads can still build them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import HOST_CA_BUNDLE, DevContainer, render, run
+
+pytestmark = pytest.mark.integration
+
+PROJECTS = {
+    # The template's defaults (pytorch + cuda + jupyterlab): CUDA wheels, running on the CPU here.
+    "pytorch-cuda": {"project_name": "Vision Lab", "python_version": "3.11"},
+    "none-cpu": {"project_name": "Plain Lab", "framework": "none", "accelerator": "cpu",
+                 "python_version": "3.13", "base_image": "debian:trixie"},
+}
+FRAMEWORK_MODULE = {"pytorch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
+TEST_CA_NAME = "Template Test Root CA"
+
+
+def make_test_ca(certs: Path) -> None:
+    """A throwaway CA, to prove that .devcontainer/certs/*.crt reaches the trust store."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={TEST_CA_NAME}", "-keyout", str(certs / "test-ca.key"),
+                    "-out", str(certs / "test-ca.crt")], check=True, capture_output=True)
+    (certs / "test-ca.key").unlink()
+
+
+@pytest.fixture(scope="module", params=list(PROJECTS), ids=str)
+def project(request, docker, tmp_path_factory):
+    answers = PROJECTS[request.param]
+    root = render(tmp_path_factory.mktemp(request.param) / "workspace", lock=True, **answers)
+    certs = root / ".devcontainer/certs"
+    shutil.copy(HOST_CA_BUNDLE, certs / "host-ca.crt")  # this machine's TLS-intercepting proxy
+    make_test_ca(certs)
+    log = root.parent / "devcontainer.log"
+    container = DevContainer(root, docker, log)
+    started = time.monotonic()
+    container.up()
+    print(f"\n{request.param}: devcontainer up in {time.monotonic() - started:.0f}s (log: {log})")
+    yield container, {**{"framework": "pytorch", "accelerator": "cuda"}, **answers}
+    container.remove()
+
+
+def locked_version(root: Path, package: str) -> str:
+    lock = tomllib.loads((root / "uv.lock").read_text())
+    return next(p["version"] for p in lock["package"] if p["name"] == package)
+
+
+def test_runs_as_non_root_user(project):
+    container, _ = project
+    assert container.exec("id -un; id -u").stdout.split() == ["dev", "1000"]
+
+
+def test_framework_comes_from_the_locked_environment(project):
+    container, answers = project
+    module = FRAMEWORK_MODULE.get(answers["framework"])
+    if module is None:
+        out = container.exec("python -c 'import sys, plain_lab; print(sys.prefix)'").stdout
+        assert out.strip() == "/opt/venv"
+        return
+    out = container.exec(f"python -c 'import {module}; print({module}.__version__)'").stdout
+    assert out.strip().split("+")[0] == locked_version(container.folder, module)
+
+
+def test_project_kernel_is_registered(project):
+    container, answers = project
+    specs = json.loads(container.exec("jupyter kernelspec list --json").stdout)["kernelspecs"]
+    slug = answers["project_name"].lower().replace(" ", "-")
+    assert specs[slug]["spec"]["argv"][0] == "/opt/venv/bin/python"
+    assert specs[slug]["spec"]["display_name"].startswith(answers["project_name"])
+
+
+def test_example_notebook_runs_in_project_kernel(project):
+    container, answers = project
+    out = container.exec("jupyter nbconvert --to notebook --execute --stdout notebooks/example.ipynb"
+                         " 2>/dev/null").stdout
+    notebook = json.loads(out)
+    printed = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code"
+                      for o in c["outputs"])
+    assert "interpreter: /opt/venv/bin/python" in printed
+    assert " on cpu" in printed  # no GPU on this machine: the CUDA build falls back to the CPU
+    assert ("matmul on cpu" if answers["framework"] == "pytorch" else "mean of squares") in printed
+
+
+def test_jupyter_refuses_requests_without_token(project):
+    container, _ = project
+    probe = ("import sys, urllib.request as u, urllib.error as e\n"
+             "def status(headers):\n"
+             "    try: return u.urlopen(u.Request('http://127.0.0.1:8888/api/contents', headers=headers), timeout=5).status\n"
+             "    except e.HTTPError as err: return err.code\n"
+             "token = sys.argv[1].split('token=')[1]\n"
+             "print(status({}), status({'Authorization': 'token wrong'}), status({'Authorization': 'token ' + token}))\n")
+    out = container.exec(f"python3 -c \"$(cat <<'EOF'\n{probe}EOF\n)\" \"$(jupyterlab-service url)\"").stdout
+    assert out.split() == ["403", "403", "200"]
+
+
+def test_healthcheck_turns_healthy(project):
+    container, _ = project
+    deadline = time.monotonic() + 90
+    while (health := container.inspect()["State"]["Health"]["Status"]) != "healthy":
+        assert health != "unhealthy" and time.monotonic() < deadline, health
+        time.sleep(3)
+
+
+def test_gpu_optional_and_shared_memory(project):
+    container, answers = project
+    config = container.inspect()["HostConfig"]
+    assert not config.get("DeviceRequests")  # no GPU forced on a host without one: it still starts
+    assert config["ShmSize"] >= 8 * 1024**3  # PyTorch DataLoader workers need more than 64 MB
+    env = container.exec("echo $NVIDIA_VISIBLE_DEVICES/$NVIDIA_DRIVER_CAPABILITIES").stdout.strip()
+    assert env == ("all/compute,utility" if answers["accelerator"] == "cuda" else "/")
+
+
+def test_extra_ca_certificates_are_trusted(project):
+    container, _ = project
+    out = container.exec("python -c 'import ssl; print([c[\"subject\"] for c in "
+                         "ssl.create_default_context().get_ca_certs()])'").stdout
+    assert TEST_CA_NAME in out
+
+
+def test_project_tests_pass_inside(project):
+    container, _ = project
+    out = container.exec("python -m pytest -q -p no:cacheprovider tests").stdout
+    assert "1 passed" in out
+
+
+def test_vscode_settings_point_at_existing_interpreter(project):
+    container, _ = project
+    config = json.loads((container.folder / ".devcontainer/devcontainer.json").read_text())
+    interpreter = config["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"]
+    assert container.exec(f"{interpreter} -c 'import ipykernel, sys; print(sys.prefix)'").stdout.strip() == "/opt/venv"
