@@ -137,12 +137,23 @@ def test_generated_python_compiles(project):
         compile(path.read_text(), str(path), "exec")
 
 
+def test_ci_runs_tests_inside_the_devcontainer(project):
+    root, _ = project
+    workflow = yaml.safe_load((root / ".github/workflows/ci.yml").read_text())
+    steps = workflow["jobs"]["devcontainer"]["steps"]
+    assert any(step.get("run") == "uv lock --check" for step in steps)
+    inside = next(step for step in steps if step.get("uses", "").startswith("devcontainers/ci"))
+    assert "python -m pytest" in inside["with"]["runCmd"]
+    assert "nbconvert --to notebook --execute" in inside["with"]["runCmd"]
+
+
 def test_without_jupyterlab_no_feature(tmp_path):
     root = render(tmp_path / "p", jupyterlab=False)
     config = devcontainer_json(root)
     assert "features" not in config and "forwardPorts" not in config
     assert not (root / ".devcontainer/features/jupyterlab").exists()
     assert "HEALTHCHECK" not in (root / ".devcontainer/Dockerfile").read_text()
+    assert "nbconvert" not in (root / ".github/workflows/ci.yml").read_text()
 
 
 def test_custom_jupyter_port(tmp_path):
