@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import copier
+import docker as docker_sdk
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,12 +84,16 @@ class DevContainer:
         return run(self._cli("exec") + ["bash", "-lc", command], log=self.log, check=check, timeout=900)
 
     def inspect(self) -> dict:
-        return json.loads(run([self.docker, "inspect", self.container_id]).stdout)[0]
+        return engine().containers.get(self.container_id).attrs
 
     def remove(self) -> None:
-        ids = run([self.docker, "ps", "-aq", "--filter", f"label={self.label}"], check=False).stdout.split()
-        if ids:
-            run([self.docker, "rm", "-f", *ids], check=False)
+        for container in engine().containers.list(all=True, filters={"label": self.label}):
+            container.remove(force=True)
+
+
+def engine() -> docker_sdk.DockerClient:
+    """Docker SDK client, for inspecting and running containers (builds go through the CLI)."""
+    return docker_sdk.from_env()
 
 
 TEST_BASE_IMAGE = "mltemplate-test-base:bookworm"

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import HOST_CA_BUNDLE, render, run
+from conftest import HOST_CA_BUNDLE, engine, render, run
 
 pytestmark = pytest.mark.integration
 
@@ -26,9 +26,9 @@ def build(docker, root, target, tag, check=True):
 
 def test_job_stage_runs_the_project(docker, plain_project):
     build(docker, plain_project, "job", "job-demo:job")
-    out = run([docker, "run", "--rm", "job-demo:job"]).stdout
+    out = engine().containers.run("job-demo:job", remove=True).decode()
     assert out.startswith("python 3.11") and " on cpu " in out
-    assert run([docker, "run", "--rm", "job-demo:job", "id", "-un"]).stdout.strip() == "dev"
+    assert engine().containers.run("job-demo:job", ["id", "-un"], remove=True).decode().strip() == "dev"
 
 
 def test_code_edit_reuses_the_dependency_layer(docker, plain_project):
@@ -39,7 +39,7 @@ def test_code_edit_reuses_the_dependency_layer(docker, plain_project):
     sync_step = next(line for line in output.splitlines() if "uv sync --locked --no-install-project" in line)
     step_id = sync_step.split()[0]
     assert f"{step_id} CACHED" in output, "editing code reinstalled the dependencies"
-    assert "on  cpu" in run([docker, "run", "--rm", "job-demo:job"]).stdout
+    assert "on  cpu" in engine().containers.run("job-demo:job", remove=True).decode()
 
 
 def test_stale_lock_stops_the_build_with_advice(docker, plain_project, tmp_path):
