@@ -12,13 +12,10 @@ import yaml
 
 from conftest import render
 
-FRAMEWORK_DEPENDENCY = {
-    ("pytorch", "cuda"): ["torch", "numpy"],
-    ("pytorch", "cpu"): ["torch", "numpy"],
-    ("tensorflow", "cuda"): ["tensorflow[and-cuda]"],
-    ("tensorflow", "cpu"): ["tensorflow"],
-    ("jax", "cuda"): ["jax[cuda12]"],
-    ("jax", "cpu"): ["jax"],
+FRAMEWORK_PACKAGE = {  # what pyproject.toml pins, by framework and accelerator
+    ("pytorch", "cuda"): "torch==", ("pytorch", "cpu"): "torch==",
+    ("tensorflow", "cuda"): "tensorflow[and-cuda]==", ("tensorflow", "cpu"): "tensorflow==",
+    ("jax", "cuda"): "jax[cuda13]==", ("jax", "cpu"): "jax==",
 }
 MATRIX = [
     *product(["pytorch", "tensorflow", "jax", "none"], ["cuda", "cpu"], ["3.12"]),
@@ -71,8 +68,12 @@ def test_python_version_pinned_everywhere(project):
 def test_framework_dependency(project):
     root, answers = project
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
-    expected = FRAMEWORK_DEPENDENCY.get((answers["framework"], answers["accelerator"]))
-    assert pyproject["project"]["dependencies"] == (expected or [])
+    expected = FRAMEWORK_PACKAGE.get((answers["framework"], answers["accelerator"]))
+    dependencies = pyproject["project"]["dependencies"]
+    if expected is None:
+        assert dependencies == []
+    else:  # pinned exactly: the newest release the template knows for that Python
+        assert dependencies[0].startswith(expected) and dependencies[0].count("==") == 1
     assert "ipykernel" in pyproject["dependency-groups"]["dev"]
 
 

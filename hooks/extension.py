@@ -1,0 +1,67 @@
+"""Jinja extension: exposes the version resolver (hooks/versions.py) to copier.yml and templates.
+
+Loaded by copier-template-extensions from this file's path. Validators get "" when an answer
+fits and a message naming what would work when it does not.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from jinja2.ext import Extension
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import versions  # noqa: E402
+
+
+def _error(check) -> str:
+    try:
+        check()
+    except versions.Incompatible as problem:
+        return str(problem)
+    return ""
+
+
+def framework_version_error(framework: str, answer: str, python: str) -> str:
+    if framework == "none":
+        return ""
+    return _error(lambda: versions.resolve_framework_version(framework, answer, python))
+
+
+def cuda_version_error(framework: str, framework_answer: str, python: str, answer: str) -> str:
+    if framework == "none":
+        return ""
+    try:
+        version = versions.resolve_framework_version(framework, framework_answer, python)
+    except versions.Incompatible:
+        return ""  # reported by framework_version's own validator
+    return _error(lambda: versions.resolve_cuda(framework, version, answer))
+
+
+def resolve(framework: str, framework_answer: str, python: str, accelerator: str, cuda_answer: str) -> dict:
+    """Everything the templates need to know about the chosen framework build."""
+    if framework == "none":
+        return {"version": None, "cuda": None, "dependencies": []}
+    spec = versions.load()["frameworks"][framework]
+    version = versions.resolve_framework_version(framework, framework_answer, python)
+    cuda = versions.resolve_cuda(framework, version, cuda_answer) if accelerator == "cuda" else None
+    return {
+        "version": version,
+        "cuda": cuda,
+        "cuda_major": cuda.split(".")[0] if cuda else None,
+        "dependencies": [versions.requirement(framework, version, accelerator, cuda), *spec["extra_dependencies"]],
+    }
+
+
+class VersionsExtension(Extension):
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.globals.update(
+            framework_releases=versions.releases,
+            framework_cuda_versions=versions.cuda_versions,
+            framework_version_error=framework_version_error,
+            cuda_version_error=cuda_version_error,
+            resolve_framework=resolve,
+            cuda_driver_floors=versions.cuda_driver_floors,
+        )

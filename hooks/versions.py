@@ -1,0 +1,107 @@
+"""Which framework, CUDA and Python versions fit together, read from data/versions.yml.
+
+Used by the template's questions (through hooks/extension.py), by scripts/check_versions.py and
+by the tests. Pure functions over the data: adding a release is a data edit, not a code edit.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "versions.yml"
+LATEST = "latest"  # answer that tracks the newest release on `copier update`
+AUTO = "auto"  # CUDA answer that follows the framework build
+
+
+class Incompatible(ValueError):
+    """An impossible combination; the message names the combinations that would work."""
+
+
+@cache
+def load(path: Path = DATA_FILE) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def releases(framework: str) -> list[str]:
+    """Known releases of a framework, newest first (none for framework "none")."""
+    known = load()["frameworks"].get(framework, {}).get("releases", {})
+    return sorted(known, key=_key, reverse=True)
+
+
+def release(framework: str, version: str) -> dict:
+    return load()["frameworks"][framework]["releases"][version]
+
+
+def releases_for_python(framework: str, python: str) -> list[str]:
+    return [v for v in releases(framework) if python in release(framework, v)["python"]]
+
+
+def cuda_versions(framework: str) -> list[str]:
+    """Every CUDA some release of the framework is built for, newest first."""
+    found = {c for v in releases(framework) for c in release(framework, v)["cuda"]}
+    return sorted(found, key=_key, reverse=True)
+
+
+def resolve_framework_version(framework: str, answer: str, python: str) -> str:
+    """The concrete release for an answer ('latest' or a version), or Incompatible."""
+    if answer == LATEST:
+        candidates = releases_for_python(framework, python)
+        if not candidates:
+            raise Incompatible(f"No {framework} release in the template supports Python {python}. "
+                               f"Choose another Python: {_pythons_text(framework)}.")
+        return candidates[0]
+    if answer not in load()["frameworks"][framework]["releases"]:
+        raise Incompatible(f"{framework} {answer} is not a release the template knows. "
+                           f"Known: {', '.join(releases(framework))} (or 'latest').")
+    supported = release(framework, answer)["python"]
+    if python not in supported:
+        working = releases_for_python(framework, python)
+        raise Incompatible(
+            f"{framework} {answer} does not support Python {python} (it supports {', '.join(supported)}). "
+            + (f"For Python {python} use {framework} {', '.join(working)}, or 'latest'; "
+               if working else "")
+            + f"or keep {framework} {answer} with Python {' or '.join(supported)}.")
+    return answer
+
+
+def resolve_cuda(framework: str, version: str, answer: str) -> str:
+    """The CUDA version for a resolved framework release ('auto': its newest build)."""
+    built = release(framework, version)["cuda"]
+    if answer == AUTO:
+        return sorted(built, key=_key)[-1]
+    if answer not in built:
+        others = [v for v in releases(framework) if answer in release(framework, v)["cuda"]]
+        raise Incompatible(
+            f"{framework} {version} is built for CUDA {' or '.join(built)}, not {answer}. "
+            f"Use cuda_version={' or '.join(built)} (or 'auto')"
+            + (f", or {framework} {' / '.join(others)} for CUDA {answer}." if others else "."))
+    return answer
+
+
+def requirement(framework: str, version: str, accelerator: str, cuda: str | None = None) -> str:
+    """The pyproject.toml requirement for one framework build."""
+    template = load()["frameworks"][framework]["requirement"][accelerator]
+    return template.format(version=version, cuda_major=(cuda or "").split(".")[0])
+
+
+def cuda_driver_floors(cuda: str) -> tuple[str | None, str]:
+    """(driver for full support, driver for minor-version compatibility) of a CUDA release.
+
+    A bare major ("12") means any release of that major: full support then depends on the
+    release the lock picks, so only the compatibility floor is known here.
+    """
+    data = load()["cuda"]
+    full = data["releases"][cuda]["min_driver"] if "." in cuda else None
+    return full, data["minor_compat_min_driver"][cuda.split(".")[0]]
+
+
+def _pythons_text(framework: str) -> str:
+    pythons = sorted({p for v in releases(framework) for p in release(framework, v)["python"]}, key=_key)
+    return ", ".join(pythons)
