@@ -6,13 +6,23 @@ fits and a message naming what would work when it does not.
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 from pathlib import Path
 
 from jinja2.ext import Extension
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import versions  # noqa: E402
+
+def _load_versions():
+    """This template's own resolver and data. `copier update` renders two template versions in one
+    process, so a plain `import` would hand the second one the first one's cached module."""
+    path = Path(__file__).resolve().parent / "versions.py"
+    spec = importlib.util.spec_from_file_location(f"template_versions_{abs(hash(path))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+versions = _load_versions()
 
 
 def _error(check) -> str:

@@ -1,0 +1,163 @@
+"""`copier update` across real template versions: new framework versions roll in, the lock is
+redone, and every user edit survives (conflicts are shown inline, never resolved by dropping them).
+
+Each test builds a template history in a temporary git repository, as Copier's own tests do:
+1.0.0 is today's template without its newest PyTorch release and one VS Code setting; 2.0.0 is
+today's template.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+
+from conftest import REPO
+
+TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features"]
+NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
+                          check=True, capture_output=True, text=True).stdout
+
+
+def newest_torch() -> str:
+    releases = yaml.safe_load((REPO / "data/versions.yml").read_text())["frameworks"]["pytorch"]["releases"]
+    return max(releases, key=lambda v: tuple(map(int, v.split("."))))
+
+
+@pytest.fixture
+def template_history(tmp_path) -> Path:
+    repo = tmp_path / "template"
+    repo.mkdir()
+    for part in TEMPLATE_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, repo / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, repo / part)
+    git(repo, "init", "-q")
+    # 1.0.0: the newest PyTorch release and one VS Code setting are not there yet.
+    data, devcontainer = repo / "data/versions.yml", repo / "template/.devcontainer/devcontainer.json.jinja"
+    current_data, current_devcontainer = data.read_text(), devcontainer.read_text()
+    assert NEW_SETTING in current_devcontainer
+    data.write_text("\n".join(line for line in current_data.splitlines()
+                              if not line.strip().startswith(f'"{newest_torch()}"')) + "\n")
+    devcontainer.write_text(current_devcontainer.replace(NEW_SETTING, ""))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "1.0.0")
+    git(repo, "tag", "1.0.0")
+    # 2.0.0: a framework release added (a data edit) and a template change.
+    data.write_text(current_data)
+    devcontainer.write_text(current_devcontainer)
+    git(repo, "commit", "-qam", "2.0.0")
+    git(repo, "tag", "2.0.0")
+    return repo
+
+
+def generate(template: Path, dst: Path) -> Path:
+    copier.run_copy(str(template), dst, vcs_ref="1.0.0", defaults=True, unsafe=True, quiet=True,
+                    data={"project_name": "Update Demo", "python_version": "3.12"})
+    git(dst, "init", "-q")
+    git(dst, "add", "-A")
+    git(dst, "commit", "-qm", "generated")
+    return dst
+
+
+def update(project: Path) -> None:
+    copier.run_update(project, vcs_ref="2.0.0", defaults=True, unsafe=True, quiet=True,
+                      overwrite=True, conflict="inline")
+
+
+def locked(project: Path) -> dict[str, str]:
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    return {p["name"]: p["version"] for p in lock["package"]}
+
+
+def conflict_files(project: Path) -> list[str]:
+    return [str(p.relative_to(project)) for p in project.rglob("*")
+            if p.is_file() and ".git" not in p.parts and "<<<<<<< before updating" in p.read_text(errors="ignore")]
+
+
+def make_user_edits(project: Path) -> None:
+    subprocess.run(["uv", "add", "--no-sync", "rich"], cwd=project, check=True, capture_output=True)
+    config_path = project / ".devcontainer/devcontainer.json"
+    config = config_path.read_text()
+    config = config.replace('"ms-toolsai.jupyter"', '"ms-toolsai.jupyter",\n        "charliermarsh.ruff"')
+    config = config.replace('"python.defaultInterpreterPath"', '"editor.rulers": [100],\n        "python.defaultInterpreterPath"')
+    config_path.write_text(config)
+    notebook = project / "notebooks/example.ipynb"
+    notebook.write_text(notebook.read_text().replace("Runs in the project kernel", "Our team's baseline runs in the project kernel"))
+    (project / "notebooks/experiment.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    device = project / "src/update_demo/device.py"
+    device.write_text(device.read_text() + "\n\ndef batch_size() -> int:\n    return 64\n")
+    (project / "src/update_demo/train.py").write_text("EPOCHS = 3\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "user edits")
+
+
+def test_update_rolls_in_new_framework_and_keeps_every_edit(template_history, tmp_path):
+    project = generate(template_history, tmp_path / "project")
+    old_torch = locked(project)["torch"]
+    assert old_torch != newest_torch()
+    make_user_edits(project)
+
+    update(project)
+
+    # the template's changes are in
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert f"torch=={newest_torch()}" in pyproject["project"]["dependencies"]
+    config = json.loads((project / ".devcontainer/devcontainer.json").read_text())
+    assert config["customizations"]["vscode"]["settings"]["python.testing.pytestEnabled"] is True
+    # every user edit survived
+    assert any(dep.startswith("rich") for dep in pyproject["project"]["dependencies"])
+    assert "charliermarsh.ruff" in config["customizations"]["vscode"]["extensions"]
+    assert config["customizations"]["vscode"]["settings"]["editor.rulers"] == [100]
+    assert "Our team's baseline" in (project / "notebooks/example.ipynb").read_text()
+    assert (project / "notebooks/experiment.ipynb").exists()
+    assert "def batch_size()" in (project / "src/update_demo/device.py").read_text()
+    assert (project / "src/update_demo/train.py").read_text() == "EPOCHS = 3\n"
+    assert conflict_files(project) == []
+    # re-locked after the merge: the lock matches pyproject.toml, new torch and the user's package
+    packages = locked(project)
+    assert packages["torch"] == newest_torch() and "rich" in packages
+    subprocess.run(["uv", "lock", "--check"], cwd=project, check=True, capture_output=True)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "2.0.0" and answers["framework_version"] == "latest"
+
+
+def test_pinned_framework_version_stays_pinned(template_history, tmp_path):
+    project = tmp_path / "project"
+    copier.run_copy(str(template_history), project, vcs_ref="1.0.0", defaults=True, unsafe=True, quiet=True,
+                    data={"project_name": "Update Demo", "python_version": "3.12", "framework_version": "2.10.0",
+                          "lock_dependencies": False})
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "generated")
+    copier.run_update(project, vcs_ref="2.0.0", defaults=True, unsafe=True, quiet=True, overwrite=True)
+    assert "torch==2.10.0" in (project / "pyproject.toml").read_text()
+
+
+def test_conflicting_edit_is_shown_inline_not_dropped(template_history, tmp_path):
+    project = generate(template_history, tmp_path / "project")
+    config_path = project / ".devcontainer/devcontainer.json"
+    # the user changes the very line next to which the template adds its new setting
+    config_path.write_text(config_path.read_text().replace(
+        '"python.terminal.activateEnvironment": false,', '"python.terminal.activateEnvironment": true,'))
+    git(project, "commit", "-qam", "user edit")
+
+    update(project)
+
+    text = config_path.read_text()
+    assert conflict_files(project) == [".devcontainer/devcontainer.json"]
+    ours, theirs = text.split("<<<<<<< before updating")[1].split(">>>>>>> after updating")[0].split("=======")
+    assert '"python.terminal.activateEnvironment": true' in ours
+    assert '"python.testing.pytestEnabled": true' in theirs
