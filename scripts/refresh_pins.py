@@ -1,10 +1,11 @@
 """Regenerate the hash-pinned tool locks shipped with the template and features.
 
-    python scripts/refresh_pins.py [--uv VERSION] [--jupyterlab VERSION]
+    python scripts/refresh_pins.py [--uv VERSION] [--jupyterlab VERSION] [--nvidia-ml-py VERSION] [--pyyaml VERSION]
 
 Writes:
   template/.devcontainer/uv-requirements.txt   uv used by the image build
   features/src/jupyterlab/requirements.lock    JupyterLab environment of the jupyterlab feature
+  features/src/env-doctor/requirements.lock    nvidia-ml-py + pyyaml of the env-doctor feature
 Both are universal (every platform and Python the feature supports) and carry sha256 hashes,
 so image builds install exactly what was reviewed here.
 """
@@ -17,9 +18,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# lock file -> the packages pinned in it (each at the version pinned now, unless given)
 TARGETS = {
-    "uv": ROOT / "template/.devcontainer/uv-requirements.txt",
-    "jupyterlab": ROOT / "features/src/jupyterlab/requirements.lock",
+    ROOT / "template/.devcontainer/uv-requirements.txt": ["uv"],
+    ROOT / "features/src/jupyterlab/requirements.lock": ["jupyterlab"],
+    ROOT / "features/src/env-doctor/requirements.lock": ["nvidia-ml-py", "pyyaml"],
 }
 LOWEST_PYTHON = "3.10"  # the oldest Python the template offers
 
@@ -31,26 +34,28 @@ def pinned_version(path: Path, package: str) -> str:
     raise SystemExit(f"{path} has no {package}== line")
 
 
-def compile_lock(package: str, version: str, out: Path) -> None:
-    print(f"locking {package}=={version} -> {out.relative_to(ROOT)}", flush=True)
+def compile_lock(pins: list[str], out: Path) -> None:
+    print(f"locking {' '.join(pins)} -> {out.relative_to(ROOT)}", flush=True)
     result = subprocess.run(
         ["uv", "pip", "compile", "-", "--generate-hashes", "--universal", "--no-header",
          "--python-version", LOWEST_PYTHON, "--quiet"],
-        input=f"{package}=={version}\n", capture_output=True, text=True,
+        input="\n".join(pins) + "\n", capture_output=True, text=True,
     )
     if result.returncode != 0:
-        sys.exit(f"uv pip compile failed for {package}=={version}:\n{result.stderr}")
-    header = f"# {package} {version}, hash-pinned for all platforms. Regenerate: python scripts/refresh_pins.py\n"
+        sys.exit(f"uv pip compile failed for {' '.join(pins)}:\n{result.stderr}")
+    header = f"# {', '.join(pins)}, hash-pinned for all platforms. Regenerate: python scripts/refresh_pins.py\n"
     out.write_text(header + result.stdout)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for package, path in TARGETS.items():
-        parser.add_argument(f"--{package}", metavar="VERSION", help="version to pin (default: the one pinned now)")
-    args = parser.parse_args()
-    for package, path in TARGETS.items():
-        compile_lock(package, getattr(args, package) or pinned_version(path, package), path)
+    for packages in TARGETS.values():
+        for package in packages:
+            parser.add_argument(f"--{package}", metavar="VERSION", help="version to pin (default: the one pinned now)")
+    args = vars(parser.parse_args())
+    for path, packages in TARGETS.items():
+        pins = [f"{p}=={args[p.replace('-', '_')] or pinned_version(path, p)}" for p in packages]
+        compile_lock(pins, path)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,27 @@
+#!/bin/bash
+# Default options on a bare Debian image without a GPU: env-doctor says so plainly, checks the
+# rest, and every output form and exit code works.
+set -e
+source dev-container-features-test-lib
+
+cd /tmp
+check "runs without crashing (0 or 1: Docker's 64 MB /dev/shm is a problem)" bash -c "env-doctor > report.txt; [ \$? -le 1 ]"
+cat /tmp/report.txt
+check "says there is no GPU plainly" grep -q "no NVIDIA driver/GPU visible" report.txt
+check "flags the small /dev/shm" grep -q "shm .*WARN" report.txt
+check "--json parses with its schema keys" bash -c "env-doctor --json > report.json; [ \$? -le 1 ] && /opt/env-doctor/bin/python -c \"
+import json; r = json.load(open('report.json'))
+assert r['schema_version'] == 1 and r['gpus'] == [] and r['driver']['available'] is False, r
+assert {c['name'] for c in r['checks']} >= {'gpu', 'shm', 'cpu', 'python'}, r['checks']
+\""
+check "--require-gpu exits 2" bash -c "env-doctor --require-gpu --quiet; [ \$? = 2 ]"
+check "--quiet prints only problems" bash -c "env-doctor --quiet > quiet.txt; [ \$? = 1 ] && grep -q 'WARN shm' quiet.txt && ! grep -q ' OK ' quiet.txt"
+check "start-up check never fails" bash -c "env-doctor --on-start"
+check "usage error exits 3" bash -c "env-doctor --no-such-option 2>/dev/null; [ \$? = 3 ]"
+check "snapshot writes a file" bash -c "env-doctor snapshot -o snap.json && /opt/env-doctor/bin/python -c \"import json; assert json.load(open('snap.json'))['kind'] == 'snapshot'\""
+check "a snapshot equals itself" env-doctor diff snap.json snap.json
+check "own environment is isolated" bash -c "! python3 -c 'import pynvml' 2>/dev/null"
+START=$(date +%s%N); env-doctor --on-start >/dev/null 2>&1; END=$(date +%s%N)
+echo "TIMING env-doctor --on-start: $(( (END - START) / 1000000 )) ms"
+
+reportResults
