@@ -41,7 +41,8 @@ def test_layout(project):
     root, _ = project
     for path in [".devcontainer/devcontainer.json", ".devcontainer/Dockerfile",
                  ".devcontainer/uv-requirements.txt", ".devcontainer/certs/README.md",
-                 ".devcontainer/features/jupyterlab/install.sh", "pyproject.toml", ".python-version",
+                 ".devcontainer/features/jupyterlab/install.sh", ".devcontainer/features/env-doctor/install.sh",
+                 ".devcontainer/features/env-doctor/versions.yml", "pyproject.toml", ".python-version",
                  "src/vision_lab/__init__.py", "src/vision_lab/device.py", "notebooks/example.ipynb",
                  "tests/test_device.py", "README.md", ".gitignore", ".dockerignore", ".copier-answers.yml"]:
         assert (root / path).is_file(), path
@@ -102,6 +103,7 @@ def test_vscode_finds_interpreter_and_kernel(project):
     assert feature["kernelPython"] == "/opt/venv/bin/python"
     assert feature["kernelName"] == "vision-lab"
     assert config["remoteUser"] == "dev"
+    assert config["features"]["./features/env-doctor"]["projectPython"] == "/opt/venv/bin/python"
 
 
 def test_dockerfile_installs_from_lock_before_code(project):
@@ -151,7 +153,7 @@ def test_ci_runs_tests_inside_the_devcontainer(project):
 def test_without_jupyterlab_no_feature(tmp_path):
     root = render(tmp_path / "p", jupyterlab=False)
     config = devcontainer_json(root)
-    assert "features" not in config and "forwardPorts" not in config
+    assert list(config["features"]) == ["./features/env-doctor"] and "forwardPorts" not in config
     assert not (root / ".devcontainer/features/jupyterlab").exists()
     assert "HEALTHCHECK" not in (root / ".devcontainer/Dockerfile").read_text()
     assert "nbconvert" not in (root / ".github/workflows/ci.yml").read_text()

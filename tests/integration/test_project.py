@@ -142,3 +142,29 @@ def test_vscode_settings_point_at_existing_interpreter(project):
     config = json.loads((container.folder / ".devcontainer/devcontainer.json").read_text())
     interpreter = config["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"]
     assert container.exec(f"{interpreter} -c 'import ipykernel, sys; print(sys.prefix)'").stdout.strip() == "/opt/venv"
+
+
+def test_env_doctor_reports_this_environment(project):
+    container, answers = project
+    result = container.exec("env-doctor --json", check=False)
+    report = json.loads(result.stdout)
+    assert result.returncode == report["exit_code"] == 0, report["checks"]  # no GPU here is not a problem
+    assert report["driver"]["available"] is False and report["gpus"] == []
+    assert report["project_python"]["path"] == "/opt/venv/bin/python"
+    assert report["shm"]["bytes"] >= 8 * 1024**3
+    assert report["lockfile"]["path"].endswith("uv.lock")
+    if answers["framework"] == "pytorch":
+        torch = next(f for f in report["frameworks"] if f["name"] == "torch")
+        assert torch["version"].split("+")[0] == locked_version(container.folder, "torch")
+        assert torch["cuda"] and torch["cuda_available"] is False
+        assert report["cuda_libraries"]["cudart"]["version"].startswith(torch["cuda"].split(".")[0])
+
+
+def test_env_doctor_diff_shows_a_changed_package(project):
+    container, _ = project
+    container.exec("env-doctor snapshot -o /tmp/before.json && uv pip install --quiet six "
+                   "&& env-doctor snapshot -o /tmp/after.json")
+    result = container.exec("env-doctor diff /tmp/before.json /tmp/after.json", check=False)
+    container.exec("uv pip uninstall --quiet six")
+    assert result.returncode == 1
+    assert "packages added" in result.stdout and "six" in result.stdout
