@@ -96,3 +96,13 @@ def test_data_is_consistent():
                 assert cuda.split(".")[0] in data["cuda"]["minor_compat_min_driver"], f"{framework} {version}: {cuda}"
                 if "." in cuda:
                     assert cuda in data["cuda"]["releases"], f"{framework} {version}: CUDA {cuda} has no driver data"
+
+
+def test_lock_covers_linux_amd64_and_arm64(tmp_path):
+    root = render(tmp_path / "p", lock=True, framework="pytorch", python_version="3.12")
+    lock = tomllib.loads((root / "uv.lock").read_text())
+    torch = next(p for p in lock["package"] if p["name"] == "torch")
+    wheels = [w["url"].rsplit("/", 1)[1] for w in torch["wheels"]]
+    assert any("x86_64" in w for w in wheels) and any("aarch64" in w for w in wheels)
+    assert all(w["hash"].startswith("sha256:") for w in torch["wheels"])
+    assert not any("win" in w or "macosx" in w for w in wheels)  # only the container's platforms

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +52,18 @@ def test_stale_lock_stops_the_build_with_advice(docker, plain_project, tmp_path)
     result = build(docker, stale, "dev", "job-demo:stale", check=False)
     assert result.returncode != 0
     assert "run `uv lock`" in result.stderr
+
+
+def test_pinning_the_base_image_without_a_registry_changes_nothing(docker, plain_project, tmp_path):
+    project = tmp_path / "pin"
+    shutil.copytree(plain_project, project)
+    dockerfile = project / ".devcontainer/Dockerfile"
+    # a registry that refuses at once on every machine: the script must degrade, not half-pin
+    dockerfile.write_text(dockerfile.read_text().replace(
+        "ARG BASE_IMAGE=debian:bookworm", "ARG BASE_IMAGE=localhost:1/team/base:12"))
+    before = dockerfile.read_text()
+    result = run([str(project / ".devcontainer/pin-base-image.sh")], check=False, timeout=120,
+                 env={"PATH": f"{Path(shutil.which(docker)).parent}:{os.environ['PATH']}"})
+    assert result.returncode == 1
+    assert "no registry reachable" in result.stderr and "unchanged" in result.stderr
+    assert dockerfile.read_text() == before
