@@ -87,8 +87,18 @@ class DevContainer:
         return engine().containers.get(self.container_id).attrs
 
     def remove(self) -> None:
-        for container in engine().containers.list(all=True, filters={"label": self.label}):
+        """Remove the container and the images built for it (each test renders a new project)."""
+        client = engine()
+        images = set()
+        for container in client.containers.list(all=True, filters={"label": self.label}):
+            image = container.attrs["Config"]["Image"]
+            images.update({image, image.removesuffix("-uid")})
             container.remove(force=True)
+        for image in images:
+            try:
+                client.images.remove(image)
+            except docker_sdk.errors.APIError:
+                pass  # already gone, or shared with another container
 
 
 def engine() -> docker_sdk.DockerClient:
