@@ -7,6 +7,7 @@ fits and a message naming what would work when it does not.
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 from jinja2.ext import Extension
@@ -52,15 +53,17 @@ def cuda_version_error(framework: str, framework_answer: str, python: str, answe
 def resolve(framework: str, framework_answer: str, python: str, accelerator: str, cuda_answer: str) -> dict:
     """Everything the templates need to know about the chosen framework build."""
     if framework == "none":
-        return {"version": None, "cuda": None, "dependencies": []}
+        return {"version": None, "cuda": None, "dependencies": [], "distribution": None}
     spec = versions.load()["frameworks"][framework]
     version = versions.resolve_framework_version(framework, framework_answer, python)
     cuda = versions.resolve_cuda(framework, version, cuda_answer) if accelerator == "cuda" else None
+    requirement = versions.requirement(framework, version, accelerator, cuda)
     return {
         "version": version,
         "cuda": cuda,
         "cuda_major": cuda.split(".")[0] if cuda else None,
-        "dependencies": [versions.requirement(framework, version, accelerator, cuda), *spec["extra_dependencies"]],
+        "dependencies": [requirement, *spec["extra_dependencies"]],
+        "distribution": re.match(r"[A-Za-z0-9._-]+", requirement).group(0),  # "torch" of "torch==2.14.1"
     }
 
 

@@ -107,11 +107,12 @@ def test_vscode_finds_interpreter_and_kernel(project):
 
 
 def test_dockerfile_installs_from_lock_before_code(project):
-    root, _ = project
+    root, answers = project
     dockerfile = (root / ".devcontainer/Dockerfile").read_text()
     assert "# syntax=" not in dockerfile  # would make BuildKit pull a frontend image
-    assert [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")] == \
-        ["base", "uv", "dev", "job"]
+    stages = [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert stages == (["base", "uv", "dev", "job"] if answers["framework"] == "none"
+                      else ["base", "uv", "framework-pins", "dev", "job"])
     dev_stage = dockerfile.split("AS dev")[1].split("AS job")[0]
     assert "uv sync --locked --no-install-project" in dev_stage
     assert "COPY . " not in dev_stage  # code never enters the dependency layer

@@ -67,3 +67,25 @@ def test_pinning_the_base_image_without_a_registry_changes_nothing(docker, plain
     assert result.returncode == 1
     assert "no registry reachable" in result.stderr and "unchanged" in result.stderr
     assert dockerfile.read_text() == before
+
+
+def step_of(output: str, command: str) -> str:
+    """The BuildKit step id (e.g. '#12') of the step running command."""
+    return next(line.split()[0] for line in output.splitlines() if command in line and line.startswith("#"))
+
+
+def test_adding_a_dependency_keeps_the_framework_layer(docker, tmp_path):
+    root = render(tmp_path / "jax-demo", lock=True, project_name="Jax Demo", framework="jax",
+                  accelerator="cpu", python_version="3.11")
+    shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    build(docker, root, "dev", "jax-demo:dev")
+    run(["uv", "add", "--no-sync", "six"], cwd=root)  # what `uv add` does on the host or in the container
+
+    output = build(docker, root, "dev", "jax-demo:dev").stderr
+    framework_step = step_of(output, "uv pip install --python /opt/venv/bin/python --require-hashes")
+    sync_step = step_of(output, "uv sync --locked --no-install-project")
+    assert f"{framework_step} CACHED" in output, "adding a package reinstalled the framework"
+    assert f"{sync_step} CACHED" not in output
+    out = engine().containers.run("jax-demo:dev", ["python", "-c", "import jax, six; print(jax.default_backend())"],
+                                  remove=True).decode()
+    assert out.strip() == "cpu"
