@@ -1,0 +1,265 @@
+"""Benchmark: our generated devcontainer against the Dockerfile most people write.
+
+    python bench/run.py [--runs 3] [--python 3.11] [--out bench/results]
+
+Both images are built on the same Docker Engine in the same run, from the same base image and the
+same pinned packages (exported from the project's uv.lock), and every figure is the median of
+--runs runs. Comparisons are ratios of figures measured side by side. Writes results.md and
+results.json to --out. Needs what the test suite needs (scripts/prepare-test-machine.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import copier
+
+REPO = Path(__file__).resolve().parent.parent
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+CELL = "import torch; x = torch.randn(256, 256); print('cell ran:', float((x @ x.T).trace()))"
+NAIVE_DOCKERFILE = """\
+FROM {base}
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates
+COPY .devcontainer/certs/ /usr/local/share/ca-certificates/
+RUN update-ca-certificates
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+WORKDIR /app
+COPY . .
+RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install -r requirements.txt
+ENV PATH=/opt/venv/bin:$PATH
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def sh(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> str:
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, "DOCKER_BUILDKIT": "1", **(env or {})})
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{(result.stdout + result.stderr)[-4000:]}")
+    return result.stdout
+
+
+def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> float:
+    start = time.monotonic()
+    sh(cmd, cwd=cwd, env=env)
+    return time.monotonic() - start
+
+
+def docker_cli() -> str:
+    if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0:
+        return "docker"
+    return "/usr/bin/docker"
+
+
+class Bench:
+    def __init__(self, workdir: Path, python: str, runs: int):
+        self.docker, self.runs, self.workdir = docker_cli(), runs, workdir
+        self.project = workdir / "ours"
+        self.naive = workdir / "naive"
+        self.python = python
+        self.base = "debian:bookworm"
+
+    # ---- set-up -----------------------------------------------------------------------------
+    def render(self, dst: Path, lock: bool) -> None:
+        copier.run_copy(str(REPO), dst, data={"project_name": "Bench", "python_version": self.python,
+                                              "lock_dependencies": lock},
+                        defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+
+    def prepare(self) -> None:
+        log("rendering our default project (pytorch + cuda) and the naive one")
+        self.render(self.project, lock=True)
+        shutil.copy(HOST_CA_BUNDLE, self.project / ".devcontainer/certs/host-ca.crt")
+        shutil.copytree(self.project, self.naive, ignore=shutil.ignore_patterns(".devcontainer"))
+        (self.naive / ".devcontainer/certs").mkdir(parents=True)
+        shutil.copy(HOST_CA_BUNDLE, self.naive / ".devcontainer/certs/host-ca.crt")
+        self.export_requirements(self.naive / "requirements.txt")
+        (self.naive / "Dockerfile").write_text(NAIVE_DOCKERFILE.format(base=self.base))
+
+    def export_requirements(self, out: Path) -> None:
+        """The same pinned packages as the lock (without hashes: pip's usual workflow)."""
+        text = sh(["uv", "export", "--frozen", "--no-hashes", "--no-emit-project", "--format",
+                   "requirements-txt"], cwd=self.project)
+        out.write_text(text)
+
+    # ---- builds -----------------------------------------------------------------------------
+    def empty_cache(self) -> None:
+        subprocess.run([self.docker, "builder", "prune", "-af"], capture_output=True)
+        for image in ("bench-ours", "bench-naive"):
+            subprocess.run([self.docker, "rmi", "-f", image], capture_output=True)
+
+    def build_ours(self) -> float:
+        return timed(["devcontainer", "build", "--workspace-folder", str(self.project),
+                      "--docker-path", self.docker, "--image-name", "bench-ours"])
+
+    def build_naive(self) -> float:
+        return timed([self.docker, "build", "-t", "bench-naive", str(self.naive)])
+
+    def cell(self, image: str) -> float:
+        python = "/opt/venv/bin/python"
+        return timed([self.docker, "run", "--rm", "--entrypoint", python, image, "-c", CELL])
+
+    def edit_code(self) -> None:
+        for root in (self.project, self.naive):
+            source = next((root / "src").glob("*/device.py"))
+            source.write_text(source.read_text() + f"\n# edit {time.monotonic()}\n")
+            notebook = root / "notebooks/example.ipynb"
+            notebook.write_text(notebook.read_text().replace('"# Bench', '"# Bench (edited)', 1))
+
+    def add_dependency(self, package: str) -> None:
+        sh(["uv", "add", "--no-sync", package], cwd=self.project)
+        self.export_requirements(self.naive / "requirements.txt")
+
+    # ---- measurements -----------------------------------------------------------------------
+    def median(self, samples: list[float]) -> float:
+        return round(statistics.median(samples), 1)
+
+    def measure_builds(self) -> dict:
+        cold_ours, cold_naive, warm_ours, warm_naive, dep_ours, dep_naive = ([] for _ in range(6))
+        for run in range(1, self.runs + 1):
+            log(f"run {run}/{self.runs}: cold builds (empty build cache), then a cell")
+            self.empty_cache()
+            cold_ours.append(self.build_ours() + self.cell("bench-ours"))
+            self.empty_cache()
+            cold_naive.append(self.build_naive() + self.cell("bench-naive"))
+            # warm: caches from the cold builds of this run are in place for both
+            self.build_ours()
+            log(f"run {run}/{self.runs}: rebuild after editing a source file and a notebook")
+            self.edit_code()
+            warm_ours.append(self.build_ours())
+            warm_naive.append(self.build_naive())
+            log(f"run {run}/{self.runs}: rebuild after adding one small dependency")
+            self.add_dependency(f"six=={['1.16.0', '1.17.0', '1.15.0'][run % 3]}")
+            dep_ours.append(self.build_ours())
+            dep_naive.append(self.build_naive())
+        return {key: self.median(values) for key, values in {
+            "cold_ours_s": cold_ours, "cold_naive_s": cold_naive, "warm_ours_s": warm_ours,
+            "warm_naive_s": warm_naive, "add_dependency_ours_s": dep_ours, "add_dependency_naive_s": dep_naive,
+        }.items()}
+
+    def measure_payload(self) -> dict:
+        """Time to download and unpack the locked payload alone, and its size."""
+        samples = []
+        for run in range(self.runs):
+            target = self.workdir / f"payload-{run}"
+            requirements = self.workdir / "payload.txt"
+            requirements.write_text(sh(["uv", "export", "--frozen", "--no-emit-project", "--format",
+                                        "requirements-txt"], cwd=self.project))
+            start = time.monotonic()
+            sh(["uv", "venv", "--quiet", "--python", f"python{self.python}", str(target)])
+            sh(["uv", "pip", "install", "--quiet", "--no-cache", "--require-hashes", "--python",
+                str(target / "bin/python"), "-r", str(requirements)])
+            samples.append(time.monotonic() - start)
+            size = int(sh(["du", "-sb", str(target)]).split()[0])
+            shutil.rmtree(target)
+        return {"payload_install_s": self.median(samples), "payload_bytes": size}
+
+    def measure_image(self) -> dict:
+        inspect = json.loads(sh([self.docker, "image", "inspect", "bench-ours", self.base]))
+        image_bytes, base_bytes = inspect[0]["Size"], inspect[1]["Size"]
+        script = (
+            "find / -xdev -type f -size +100k -print0 2>/dev/null | xargs -0 sha256sum 2>/dev/null "
+            "| sort | awk '{if ($1==prev) {dup++} prev=$1} END {print dup+0}'; "
+            "du -sb /root/.cache /home/dev/.cache /var/cache/apt/archives /var/lib/apt/lists 2>/dev/null "
+            "| awk '{s+=$1} END {print s+0}'; "
+            "find / -xdev -name 'libcudart.so*' -type f 2>/dev/null | wc -l"
+        )
+        out = sh([self.docker, "run", "--rm", "--user", "root", "--entrypoint", "sh", "bench-ours", "-c", script]).split()
+        return {"image_bytes": image_bytes, "base_image_bytes": base_bytes, "duplicate_files": int(out[0]),
+                "package_cache_bytes": int(out[1]), "libcudart_copies": int(out[2])}
+
+    def measure_lock(self) -> dict:
+        tools = self.workdir / "tools"
+        sh(["uv", "venv", "--quiet", "--python", sys.executable, str(tools)])
+        sh(["uv", "pip", "install", "--quiet", "--python", str(tools / "bin/python"), "pip-tools"])
+        requirements = self.workdir / "requirements.in"
+        requirements.write_text("torch==2.14.1\nnumpy\nipykernel\npytest\n")
+        uv_samples, pip_samples = [], []
+        for run in range(self.runs):
+            project = self.workdir / f"lock-{run}"
+            self.render(project, lock=False)
+            (project / "uv.lock").unlink(missing_ok=True)
+            uv_samples.append(timed(["uv", "lock", "--no-cache"], cwd=project, env={"UV_PYTHON_DOWNLOADS": "never"}))
+            cache = Path(tempfile.mkdtemp(dir=self.workdir))
+            pip_samples.append(timed([str(tools / "bin/pip-compile"), "--quiet", "--cache-dir", str(cache),
+                                      "--output-file", str(self.workdir / "req.txt"), str(requirements)]))
+        return {"lock_uv_s": self.median(uv_samples), "lock_pip_compile_s": self.median(pip_samples)}
+
+    def measure_copy(self) -> dict:
+        with_lock, without = [], []
+        for run in range(self.runs):
+            for lock, samples in ((True, with_lock), (False, without)):
+                start = time.monotonic()
+                self.render(self.workdir / f"copy-{lock}-{run}", lock=lock)
+                samples.append(time.monotonic() - start)
+        return {"copy_with_lock_s": self.median(with_lock), "copy_without_lock_s": self.median(without)}
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else float("inf")
+
+
+def report(results: dict) -> str:
+    r = results
+    gib = 1024**3
+    payload_total = r["base_image_bytes"] + r["payload_bytes"]
+    rows = [
+        ("Cold build to a running cell", f"{r['cold_ours_s']} s", f"{r['cold_naive_s']} s",
+         f"{ratio(r['cold_ours_s'], r['payload_install_s'])}x the payload install ({r['payload_install_s']} s)", "<= 1.3x"),
+        ("Rebuild after editing code + notebook", f"{r['warm_ours_s']} s", f"{r['warm_naive_s']} s",
+         f"{ratio(r['warm_naive_s'], r['warm_ours_s'])}x faster than naive", ">= 20x"),
+        ("Rebuild after adding a dependency", f"{r['add_dependency_ours_s']} s", f"{r['add_dependency_naive_s']} s",
+         f"{ratio(r['cold_ours_s'], r['add_dependency_ours_s'])}x faster than our cold build", ">= 5x"),
+        ("Image size", f"{r['image_bytes'] / gib:.2f} GiB", "",
+         f"{ratio(r['image_bytes'], payload_total)}x payload ({payload_total / gib:.2f} GiB: base + packages)", "<= 1.1x"),
+        ("Duplicate files (>100 kB, by content)", str(r["duplicate_files"]), "", f"libcudart copies: {r['libcudart_copies']}", "0"),
+        ("Package caches left in the image", f"{r['package_cache_bytes']} bytes", "", "", "0"),
+        ("Lock: uv vs pip-compile", f"{r['lock_uv_s']} s", f"{r['lock_pip_compile_s']} s",
+         f"{ratio(r['lock_pip_compile_s'], r['lock_uv_s'])}x faster", ">= 10x"),
+        ("copier copy, with / without locking", f"{r['copy_with_lock_s']} s", f"{r['copy_without_lock_s']} s", "", ""),
+    ]
+    lines = [f"Median of {r['runs']} runs, {r['date']}, {r['machine']}.", "",
+             "| measure | ours | naive / other | ratio | target |", "|---|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--python", default="3.11", help="project Python (the base image's own avoids a download)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench/results")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        bench = Bench(Path(tmp), args.python, args.runs)
+        bench.prepare()
+        results = {"runs": args.runs, "date": time.strftime("%Y-%m-%d"),
+                   "machine": f"{os.cpu_count()} CPUs, Docker {sh([bench.docker, 'version', '--format', '{{.Server.Version}}']).strip()}"}
+        log("copier copy with and without locking")
+        results |= bench.measure_copy()
+        log("locking: uv vs pip-compile")
+        results |= bench.measure_lock()
+        log("payload alone: download + unpack of the locked packages")
+        results |= bench.measure_payload()
+        results |= bench.measure_builds()
+        log("image size, duplicates, caches")
+        results |= bench.measure_image()
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "results.md").write_text(report(results))
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
