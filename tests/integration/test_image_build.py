@@ -89,3 +89,14 @@ def test_adding_a_dependency_keeps_the_framework_layer(docker, tmp_path):
     out = engine().containers.run("jax-demo:dev", ["python", "-c", "import jax, six; print(jax.default_backend())"],
                                   remove=True).decode()
     assert out.strip() == "cpu"
+
+
+def test_python_not_in_the_distro_leaves_it_to_uv(docker, tmp_path):
+    # The template's default, Python 3.12 on Debian 12 (whose own Python is 3.11): the system
+    # stage must not fail; uv installs CPython 3.12 into /opt/python in the dev stage.
+    root = render(tmp_path / "py312", project_name="Py312", framework="none", accelerator="cpu")
+    shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    build(docker, root, "uv", "py312:uv")
+    out = engine().containers.run("py312:uv", ["sh", "-c", "command -v python3.12 || echo absent; uv --version"],
+                                  remove=True).decode()
+    assert out.splitlines()[0] == "absent" and out.splitlines()[1].startswith("uv ")
