@@ -4,16 +4,6 @@
 # (unit and integration tests). Extra arguments go to pytest, e.g. `-m "not integration"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-TEST_BASE_IMAGES="debian:bookworm debian:trixie" bash scripts/prepare-test-machine.sh
-
-if [ ! -x .venv/bin/python ]; then
-    echo "==> creating .venv"
-    python3 -m venv .venv
-fi
-echo "==> installing test dependencies"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
-
+source scripts/dev-env.sh
 echo "==> running tests"
-# uv (installed in .venv) is what the template's lock task looks for first on PATH.
-PATH="$PWD/.venv/bin:$PATH" exec .venv/bin/python -m pytest "$@"
+exec python -m pytest "$@"
