@@ -84,11 +84,19 @@ def test_gpu_is_optional_never_forced(project):
     assert "--gpus" not in " ".join(config.get("runArgs", []))
     assert "--shm-size=8g" in config["runArgs"]
     dockerfile = (root / ".devcontainer/Dockerfile").read_text()
+    features = config["features"]
     if answers["accelerator"] == "cuda":
+        # CUDA libraries once: the features reuse the framework's NVIDIA wheels in /opt/venv
+        assert features["./features/cuda"] == {"version": "auto", "pythonEnv": "/opt/venv"}
+        assert ("./features/cudnn" in features) == (answers["framework"] != "none")
+        assert config["overrideFeatureInstallOrder"][0] == "./features/cuda"
+        assert (root / ".devcontainer/features/cuda/install.sh").is_file()
         assert config["hostRequirements"]["gpu"] == "optional"
         assert "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in dockerfile
         assert "NVIDIA_VISIBLE_DEVICES=all" in dockerfile
     else:
+        assert "./features/cuda" not in features and "./features/cudnn" not in features
+        assert not (root / ".devcontainer/features/cuda").exists()
         assert "gpu" not in config["hostRequirements"]
         assert "NVIDIA_" not in dockerfile
 
@@ -154,7 +162,7 @@ def test_ci_runs_tests_inside_the_devcontainer(project):
 def test_without_jupyterlab_no_feature(tmp_path):
     root = render(tmp_path / "p", jupyterlab=False)
     config = devcontainer_json(root)
-    assert list(config["features"]) == ["./features/env-doctor"] and "forwardPorts" not in config
+    assert "./features/jupyterlab" not in config["features"] and "forwardPorts" not in config
     assert not (root / ".devcontainer/features/jupyterlab").exists()
     assert "HEALTHCHECK" not in (root / ".devcontainer/Dockerfile").read_text()
     assert "nbconvert" not in (root / ".github/workflows/ci.yml").read_text()

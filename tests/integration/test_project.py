@@ -168,3 +168,25 @@ def test_env_doctor_diff_shows_a_changed_package(project):
     container.exec("uv pip uninstall --quiet six")
     assert result.returncode == 1
     assert "packages added" in result.stdout and "six" in result.stdout
+
+
+def test_cuda_libraries_exist_once_and_load_system_wide(project):
+    container, answers = project
+    copies = container.exec("find / -xdev \\( -name 'libcudart.so*' -o -name 'libcudnn.so*' \\) -type f "
+                            "2>/dev/null | xargs -r -n1 basename | sort | uniq -c").stdout.split("\n")
+    copies = {line.split()[1]: int(line.split()[0]) for line in copies if line.strip()}
+    if answers["accelerator"] == "cpu":
+        assert copies == {}  # a CPU project carries no CUDA at all
+        return
+    major = container.exec("echo $PROJECT_CUDA_VERSION").stdout.strip().split(".")[0]
+    assert copies.get(f"libcudart.so.{major}") == 1 and copies.get("libcudnn.so.9") == 1, copies
+    probe = ("import ctypes\n"
+             f"rt = ctypes.CDLL('libcudart.so.{major}'); v = ctypes.c_int(); rt.cudaRuntimeGetVersion(ctypes.byref(v))\n"
+             "dnn = ctypes.CDLL('libcudnn.so.9'); dnn.cudnnGetVersion.restype = ctypes.c_size_t\n"
+             "print(v.value, dnn.cudnnGetVersion())\n")
+    # loaded by the system loader (ldconfig), not through torch's own search path
+    runtime, cudnn = container.exec(f"cd /tmp && /usr/bin/env -i /usr/bin/python3 -c \"{probe}\" 2>/dev/null "
+                                    f"|| /opt/venv/bin/python -I -c \"{probe}\"").stdout.split()
+    assert runtime.startswith(major) and int(runtime) // 1000 == int(major)
+    assert int(cudnn) // 10000 == 9
+    assert container.exec("echo $CUDA_HOME; test -d $CUDA_HOME && echo exists").stdout.split() == ["/usr/local/cuda", "exists"]
