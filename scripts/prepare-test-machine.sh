@@ -63,6 +63,8 @@ make_base_image() {
     say "no registry answered: building $image with debootstrap (about a minute)"
     as_root debootstrap --variant=minbase "$suite" "$root" >/tmp/debootstrap-"$suite".log 2>&1 \
         || { tail -n 20 /tmp/debootstrap-"$suite".log >&2; die "debootstrap $suite failed"; }
+    # Like the official image: no downloaded .debs or package lists left in the base layer.
+    as_root rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
     as_root tar -C "$root" -c . | docker import - "$image" >/dev/null
     as_root rm -rf "$root"
     say "imported $image"
