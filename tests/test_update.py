@@ -17,10 +17,12 @@ from pathlib import Path
 import copier
 import pytest
 import yaml
+from uv import find_uv_bin
 
 from conftest import REPO
 
 TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features"]
+UV = shutil.which("uv") or find_uv_bin()
 NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
 
 
@@ -88,7 +90,7 @@ def conflict_files(project: Path) -> list[str]:
 
 
 def make_user_edits(project: Path) -> None:
-    subprocess.run(["uv", "add", "--no-sync", "rich"], cwd=project, check=True, capture_output=True)
+    subprocess.run([UV, "add", "--no-sync", "rich"], cwd=project, check=True, capture_output=True)
     config_path = project / ".devcontainer/devcontainer.json"
     config = config_path.read_text()
     config = config.replace('"ms-toolsai.jupyter"', '"ms-toolsai.jupyter",\n        "charliermarsh.ruff"')
@@ -129,7 +131,7 @@ def test_update_rolls_in_new_framework_and_keeps_every_edit(template_history, tm
     # re-locked after the merge: the lock matches pyproject.toml, new torch and the user's package
     packages = locked(project)
     assert packages["torch"] == newest_torch() and "rich" in packages
-    subprocess.run(["uv", "lock", "--check"], cwd=project, check=True, capture_output=True)
+    subprocess.run([UV, "lock", "--check"], cwd=project, check=True, capture_output=True)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "2.0.0" and answers["framework_version"] == "latest"
 
