@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,19 @@ from conftest import HOST_CA_BUNDLE, engine, render, run
 pytestmark = pytest.mark.integration
 
 
+def fresh_layers(root: Path) -> None:
+    """Give this project's build its own layer chain: the base stage bind-mounts certs/, so an
+    inert file there changes every cache key. A build cache left by an earlier run can then
+    neither pass nor fail the cache assertions below; builds within one test still share layers."""
+    (root / ".devcontainer/certs/test-run-id").write_text(uuid.uuid4().hex)
+
+
 @pytest.fixture(scope="module")
 def plain_project(docker, tmp_path_factory):
     root = render(tmp_path_factory.mktemp("build") / "job-demo", lock=True, project_name="Job Demo",
                   framework="none", accelerator="cpu", python_version="3.11")
     shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    fresh_layers(root)
     return root
 
 
@@ -78,6 +87,7 @@ def test_adding_a_dependency_keeps_the_framework_layer(docker, tmp_path):
     root = render(tmp_path / "jax-demo", lock=True, project_name="Jax Demo", framework="jax",
                   accelerator="cpu", python_version="3.11")
     shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    fresh_layers(root)
     build(docker, root, "dev", "jax-demo:dev")
     run(["uv", "add", "--no-sync", "six"], cwd=root)  # what `uv add` does on the host or in the container
 
