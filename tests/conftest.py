@@ -137,3 +137,12 @@ def test_base_image(docker, tmp_path_factory) -> str:
     )
     run([docker, "build", "-q", "-t", TEST_BASE_IMAGE, str(context)])
     return TEST_BASE_IMAGE
+
+
+def run_feature_install(docker: str, image: str, feature: str, script: str, env: dict | None = None,
+                        timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run `script` in a fresh container of image, with features/src/<feature> at /feature and the
+    feature's options (upper-case, as the devcontainer CLI passes them) in the environment."""
+    flags = [arg for key, value in (env or {}).items() for arg in ("-e", f"{key}={value}")]
+    return run([docker, "run", "--rm", *flags, "-v", f"{REPO / 'features/src' / feature}:/feature:ro",
+                image, "bash", "-c", script], check=False, timeout=timeout)
