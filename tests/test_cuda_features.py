@@ -10,15 +10,20 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 CUDA = REPO / "features/src/cuda"
 CUDNN = REPO / "features/src/cudnn"
+DATA = yaml.safe_load((REPO / "data/versions.yml").read_text())
+# The cuda feature supports the CUDA releases the data gives a runtime wheel for.
+SUPPORTED = " ".join(v for v, r in DATA["cuda"]["releases"].items() if "runtime_wheel" in r)
 
 
 def sh(feature: Path, call: str) -> subprocess.CompletedProcess:
-    """Source the feature's common.sh and select.sh, then run one call with POSIX sh."""
-    script = f'FEATURE=test; . "{feature}/common.sh"; . "{feature}/select.sh"; {call}'
+    """Source the feature's shell files as install.sh does, then run one call with POSIX sh."""
+    sources = "; ".join(f'. "{feature}/{name}"' for name in ("common.sh", "nvidia.sh", "versions.sh", "select.sh"))
+    script = f"FEATURE=test; {sources}; {call}"
     return subprocess.run(["sh", "-c", script], capture_output=True, text=True)
 
 
@@ -41,7 +46,7 @@ def test_cuda_version_resolution(requested, env, expected):
 
 
 @pytest.mark.parametrize("requested, env, message", [
-    ("11.8", "", "not supported: choose auto or one of 12.4 12.5 12.6 12.8 12.9 13.0"),
+    ("11.8", "", f"not supported: choose auto or one of {SUPPORTED}"),
     ("12.7", "", "not supported"),
     ("12.8", "13.0", "already carries CUDA 13.0"),   # a second runtime next to the framework's
 ])
@@ -52,7 +57,8 @@ def test_cuda_version_refusals(requested, env, message):
 
 
 def test_every_supported_version_has_an_exact_runtime_pin():
-    for version in out(CUDA, 'echo "$CUDA_SUPPORTED"').split():
+    assert out(CUDA, 'echo "$CUDA_SUPPORTED"') == SUPPORTED
+    for version in SUPPORTED.split():
         pin = out(CUDA, f"cuda_runtime_wheel {version}")
         assert re.fullmatch(r"nvidia-cuda-runtime(-cu12)?==\d+\.\d+\.\d+", pin), pin
         assert pin.split("==")[1].startswith(version + ".")
@@ -89,7 +95,7 @@ def test_cudnn_major_resolution(requested, env_major, image_major, expected):
 
 
 @pytest.mark.parametrize("requested, env_major, image_major, message", [
-    ("11", "", "", "not supported: choose auto, 12 or 13"),
+    ("11", "", "", "not supported: choose auto or one of 12 13"),
     ("12", "13", "", "already carries cuDNN for CUDA 13"),
     ("13", "", "12", "the image has CUDA 12"),
 ])
@@ -134,12 +140,7 @@ def test_no_env_means_nothing_detected(tmp_path):
     assert out(CUDA, f'wheel_cuda_version "{tmp_path}"') == ""
 
 
-# --- the feature folders ------------------------------------------------------------------------
-
-def test_common_code_identical_in_both_features():
-    # Each feature is published alone, so each carries common.sh; they must not drift apart.
-    assert (CUDA / "common.sh").read_text() == (CUDNN / "common.sh").read_text()
-
+# --- the feature folders (their shared files are checked by tests/test_sync.py) ------------------
 
 @pytest.mark.parametrize("feature", [CUDA, CUDNN])
 def test_feature_metadata(feature):

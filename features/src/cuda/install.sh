@@ -16,13 +16,48 @@ APTKEY="${APTKEY:-}"
 FEATURE=cuda
 FEATURE_DIR="$(cd "$(dirname "$0")" && pwd)"
 . "$FEATURE_DIR/common.sh"
+. "$FEATURE_DIR/nvidia.sh"
+. "$FEATURE_DIR/versions.sh"
 . "$FEATURE_DIR/select.sh"
 PYPI_PREFIX=/usr/local/lib/nvidia-cuda-wheels   # NVIDIA's wheels, when the project env lacks them
 
+# Makes /usr/local/cuda-X.Y a CUDA_HOME made of symlinks into the wheels (bin, include, lib,
+# nvvm merged from every component), so nvcc and build tools see the usual layout while each
+# file exists once. nvcc reads nvcc.profile beside the path it was called by, so it works
+# through the symlinks. /usr/local/cuda points at it.
+link_cuda_home() {  # link_cuda_home X.Y SITE_PACKAGES...
+    home="/usr/local/cuda-$1"; shift
+    if [ -e "$home" ] && [ ! -e "$home/$TREE_MARK" ]; then
+        fail "$home exists and was not made by this feature (an apt install?): remove it or use source=apt."
+    fi
+    rm -rf "$home"; mkdir -p "$home"
+    for sp in "$@"; do
+        for comp in "$sp"/nvidia/*/; do
+            [ -d "$comp" ] || continue
+            for part in bin include lib nvvm; do
+                [ -d "$comp$part" ] || continue
+                mkdir -p "$home/$part"
+                cp -rsf "$comp$part/." "$home/$part/"
+            done
+        done
+    done
+    mkdir -p "$home/lib"
+    ln -sfn lib "$home/lib64"
+    # Linkers look for the unversioned name (libcudart.so); wheels ship only the versioned one.
+    for lib in "$home"/lib/lib*.so.[0-9]*; do
+        [ -e "$lib" ] || continue
+        base="${lib%%.so.*}.so"
+        [ -e "$base" ] || ln -s "$(basename "$lib")" "$base"
+    done
+    find "$home" -name '__init__.py' -type l -delete
+    touch "$home/$TREE_MARK"
+    ln -sfn "$home" /usr/local/cuda
+}
+
 # --- Check everything before changing anything -------------------------------------------------
-[ "$(id -u)" = 0 ] || fail "install.sh must run as root (it does inside a devcontainer build)."
+require_root
 check_arch
-case "$TOOLKIT" in true|false) ;; *) fail "option toolkit must be true or false, got '$TOOLKIT'." ;; esac
+check_bool toolkit "$TOOLKIT"
 case "$SOURCE" in pypi|apt) ;; *) fail "option source must be pypi or apt, got '$SOURCE'." ;; esac
 case "$VERSION" in auto|[0-9]*.[0-9]*) ;; *) fail "option version must be auto or major.minor (e.g. 12.8), got '$VERSION'." ;; esac
 

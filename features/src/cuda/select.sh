@@ -1,33 +1,6 @@
 # What the cuda feature installs for a CUDA version: pure functions (no side effects), sourced
-# by install.sh and called directly by tests/test_cuda_features.py.
-# Pins: the newest patch release of each major.minor on PyPI (exact versions; checked by hand
-# against the index when a row is added).
-
-CUDA_SUPPORTED="12.4 12.5 12.6 12.8 12.9 13.0"
-CUDA_DEFAULT=12.8   # when "auto" finds no NVIDIA wheels in the project environment
-
-# Exact PyPI pins of the CUDA runtime wheel.
-cuda_runtime_wheel() {
-    case "$1" in
-        12.4) echo nvidia-cuda-runtime-cu12==12.4.127 ;;
-        12.5) echo nvidia-cuda-runtime-cu12==12.5.82 ;;
-        12.6) echo nvidia-cuda-runtime-cu12==12.6.77 ;;
-        12.8) echo nvidia-cuda-runtime-cu12==12.8.90 ;;
-        12.9) echo nvidia-cuda-runtime-cu12==12.9.79 ;;
-        13.0) echo nvidia-cuda-runtime==13.0.96 ;;
-        *) return 1 ;;
-    esac
-}
-
-# Exact PyPI pins of the compiler (nvcc with its front ends, NVVM and the crt headers).
-# NVIDIA's CUDA 12 nvcc wheels hold only ptxas and libnvvm (for JIT compilers), no nvcc:
-# a PyPI toolkit exists from CUDA 13 on.
-cuda_toolkit_wheels() {
-    case "$1" in
-        13.0) echo nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 nvidia-cuda-crt==13.0.88 ;;
-        *) return 1 ;;
-    esac
-}
+# by install.sh after versions.sh (the supported versions and pins, generated from the data) and
+# called directly by tests/test_cuda_features.py.
 
 # Debian packages from NVIDIA's apt repository: cuda-cudart-12-8, and with the toolkit the
 # compiler and the runtime's headers.

@@ -14,11 +14,13 @@ APTKEY="${APTKEY:-}"
 FEATURE=cudnn
 FEATURE_DIR="$(cd "$(dirname "$0")" && pwd)"
 . "$FEATURE_DIR/common.sh"
+. "$FEATURE_DIR/nvidia.sh"
+. "$FEATURE_DIR/versions.sh"
 . "$FEATURE_DIR/select.sh"
 PYPI_PREFIX=/usr/local/lib/nvidia-cudnn-wheels   # cuDNN's wheels, when the project env lacks them
 
 # --- Check everything before changing anything -------------------------------------------------
-[ "$(id -u)" = 0 ] || fail "install.sh must run as root (it does inside a devcontainer build)."
+require_root
 check_arch
 case "$SOURCE" in pypi|apt) ;; *) fail "option source must be pypi or apt, got '$SOURCE'." ;; esac
 

@@ -1,25 +1,6 @@
-# What the cudnn feature installs: pure functions, sourced by install.sh and called by
-# tests/test_cuda_features.py. cuDNN 9 follows the CUDA major (one build per major).
-# Pins are exact; bump them together (checked by hand against the index).
-
-CUDNN_CUDA_SUPPORTED="12 13"
-CUDNN_CUDA_DEFAULT=12   # the cuda feature's default (12.8) when nothing else says
-
-# Exact PyPI pins: cuDNN itself, and cuBLAS, which cuDNN's kernels need.
-cudnn_wheel() {
-    case "$1" in
-        12) echo nvidia-cudnn-cu12==9.13.1.26 ;;
-        13) echo nvidia-cudnn-cu13==9.13.1.26 ;;
-        *) return 1 ;;
-    esac
-}
-cublas_wheel() {
-    case "$1" in
-        12) echo nvidia-cublas-cu12==12.8.4.1 ;;
-        13) echo nvidia-cublas==13.0.2.14 ;;
-        *) return 1 ;;
-    esac
-}
+# What the cudnn feature installs: pure functions, sourced by install.sh after versions.sh (the
+# supported majors and pins, generated from the data) and called by tests/test_cuda_features.py.
+# cuDNN 9 follows the CUDA major (one build per major).
 
 # Packages from NVIDIA's apt repository; the headers too when nvcc is there to use them.
 cudnn_apt_packages() {  # cudnn_apt_packages MAJOR true|false
@@ -37,7 +18,7 @@ cudnn_resolve_major() {  # cudnn_resolve_major REQUESTED ENV_CUDNN_MAJOR IMAGE_C
     fi
     case " $CUDNN_CUDA_SUPPORTED " in
         *" $requested "*) ;;
-        *) echo "cudaVersion '$requested' is not supported: choose auto, 12 or 13 (cuDNN 9 has one build per CUDA major)."; return 1 ;;
+        *) echo "cudaVersion '$requested' is not supported: choose auto or one of $CUDNN_CUDA_SUPPORTED (cuDNN 9 has one build per CUDA major)."; return 1 ;;
     esac
     if [ -n "$env_major" ] && [ "$env_major" != "$requested" ]; then
         echo "the project environment already carries cuDNN for CUDA $env_major; cuDNN for CUDA $requested would be a second copy. Set cudaVersion to auto (or $env_major)."
