@@ -1,15 +1,19 @@
-"""Jinja extension: exposes the version resolver (hooks/versions.py) to copier.yml and templates.
+"""Jinja extension: the logic behind copier.yml's questions and the templates.
 
-Loaded by copier-template-extensions from this file's path. Validators get "" when an answer
-fits and a message naming what would work when it does not.
+Loaded by copier-template-extensions from this file's path. It exposes the version resolver
+(hooks/versions.py), the answer validators (each returns "" when an answer fits and a message
+naming what would work when it does not), the slug filter, and the one decision of which of our
+devcontainer features a project gets.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import keyword
 import re
 from pathlib import Path
 
+from jinja2 import pass_context
 from jinja2.ext import Extension
 
 
@@ -24,6 +28,65 @@ def _load_versions():
 
 
 versions = _load_versions()
+
+MAX_NAME_LENGTH = 64  # the name becomes the package, the Jupyter kernel and image names
+# Names a project package must not take: it would hide the library (or folder) of that name.
+SHADOWED = {"torch", "tensorflow", "jax", "jaxlib", "keras", "numpy", "tests", "test", "notebooks"}
+
+
+def slug(name: str) -> str:
+    """"Vision Lab 2" -> "vision-lab-2": lowercase, runs of other characters become one '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def project_name_error(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9 ._-]*", name):
+        return f"Use letters, digits, spaces, '.', '_' or '-', starting with a letter (got \"{name}\")."
+    if len(name) > MAX_NAME_LENGTH:
+        return (f"The name is {len(name)} characters long: use at most {MAX_NAME_LENGTH} "
+                "(it names the package, the Jupyter kernel and the images).")
+    return ""
+
+
+def package_name_error(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        return (f"\"{name}\" is not a valid package name: use lowercase letters, digits and '_', "
+                "not starting with a digit.")
+    if keyword.iskeyword(name):
+        return f"\"{name}\" is a Python keyword: choose another package name."
+    if name in SHADOWED:
+        return f"\"{name}\" would shadow a library or folder of the project: choose another package name."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"\"{name}\" is {len(name)} characters long: use at most {MAX_NAME_LENGTH}."
+    return ""
+
+
+def port_error(port: int) -> str:
+    return "" if 1024 <= int(port) <= 65535 else "Use a port from 1024 to 65535."
+
+
+def project_features(framework: str, accelerator: str, jupyterlab: bool) -> list[str]:
+    """Our features a project gets, in install order (cuda before cudnn, which follows its CUDA)."""
+    features = []
+    if accelerator == "cuda":
+        features.append("cuda")
+        if framework != "none":
+            features.append("cudnn")
+    features.append("env-doctor")
+    if jupyterlab:
+        features.append("jupyterlab")
+    return features
+
+
+@pass_context
+def features_of_project(context) -> list[str]:
+    return project_features(context["framework"], context["accelerator"], context["jupyterlab"])
+
+
+@pass_context
+def unused_feature_dir(context, feature: str) -> str:
+    """For copier.yml's _exclude: the feature's folder when the project does not use it, else ""."""
+    return "" if feature in features_of_project(context) else f".devcontainer/features/{feature}"
 
 
 def _error(check) -> str:
@@ -70,7 +133,14 @@ def resolve(framework: str, framework_answer: str, python: str, accelerator: str
 class VersionsExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
+        environment.filters["slug"] = slug
         environment.globals.update(
+            project_name_error=project_name_error,
+            package_name_error=package_name_error,
+            port_error=port_error,
+            python_versions=versions.project_pythons,
+            project_features=features_of_project,
+            unused_feature_dir=unused_feature_dir,
             framework_releases=versions.releases,
             framework_cuda_versions=versions.cuda_versions,
             framework_version_error=framework_version_error,

@@ -25,6 +25,11 @@ def load(path: Path = DATA_FILE) -> dict:
     return yaml.safe_load(path.read_text())
 
 
+def project_pythons() -> list[str]:
+    """The Pythons a project can choose, oldest first."""
+    return sorted(load()["python"]["project"], key=_key)
+
+
 def _key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 

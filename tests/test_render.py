@@ -186,6 +186,7 @@ def test_lock_written_with_hashes_at_copy_time(tmp_path):
     ({"package_name": "2fast"}, "not a valid package name"),
     ({"package_name": "torch"}, "would shadow"),
     ({"project_name": "-bad"}, "starting with a letter"),
+    ({"project_name": "Lab " + "x" * 61}, "65 characters long: use at most 64"),
     ({"framework": "mxnet"}, "Invalid choice"),
     ({"accelerator": "rocm"}, "Invalid choice"),
     ({"python_version": "3.9"}, "Invalid choice"),
@@ -197,3 +198,18 @@ def test_refused_answer_leaves_nothing(tmp_path, answers, message):
     with pytest.raises(ValueError, match=message):
         render(dst, **answers)
     assert not dst.exists()
+
+
+def test_longest_accepted_name_names_kernel_and_package(tmp_path):
+    name = "Lab " + "x" * 60  # 64 characters: the longest name accepted
+    root = render(tmp_path / "p", project_name=name)
+    slug = "lab-" + "x" * 60
+    assert devcontainer_json(root)["features"]["./features/jupyterlab"]["kernelName"] == slug
+    assert (root / "src" / slug.replace("-", "_") / "__init__.py").is_file()
+
+
+def test_python_choices_come_from_the_data(tmp_path):
+    pythons = yaml.safe_load((Path(__file__).parent.parent / "data/versions.yml").read_text())["python"]["project"]
+    for python in (pythons[0], pythons[-1]):
+        root = render(tmp_path / python, framework="none", accelerator="cpu", python_version=python)
+        assert (root / ".python-version").read_text().strip() == python
