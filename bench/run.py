@@ -26,10 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import copier
-
-REPO = Path(__file__).resolve().parent.parent
-HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.utils.docker import docker_cli  # noqa: E402  (the tests' helpers, shared)
+from tests.utils.project import HOST_CA_BUNDLE, render, trust_host_ca  # noqa: E402
 CELL = "import torch; x = torch.randn(256, 256); print('cell ran:', float((x @ x.T).trace()))"
 NAIVE_DOCKERFILE = """\
 FROM {base}
@@ -62,12 +61,6 @@ def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> f
     return time.monotonic() - start
 
 
-def docker_cli() -> str:
-    if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0:
-        return "docker"
-    return "/usr/bin/docker"
-
-
 class Bench:
     def __init__(self, workdir: Path, python: str, runs: int, mode: str):
         self.docker, self.runs, self.workdir, self.mode = docker_cli(), runs, workdir, mode
@@ -77,15 +70,13 @@ class Bench:
         self.base = "debian:bookworm"
 
     # ---- set-up -----------------------------------------------------------------------------
-    def render(self, dst: Path, lock: bool) -> None:
-        copier.run_copy(str(REPO), dst, data={"project_name": "Bench", "python_version": self.python,
-                                              "lock_dependencies": lock},
-                        defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    def render_project(self, dst: Path, lock: bool) -> None:
+        render(dst, lock=lock, project_name="Bench", python_version=self.python)
 
     def prepare(self) -> None:
         log("rendering our default project (pytorch + cuda) and the naive one")
-        self.render(self.project, lock=True)
-        shutil.copy(HOST_CA_BUNDLE, self.project / ".devcontainer/certs/host-ca.crt")
+        self.render_project(self.project, lock=True)
+        trust_host_ca(self.project)
         shutil.copytree(self.project, self.naive, ignore=shutil.ignore_patterns(".devcontainer"))
         (self.naive / ".devcontainer/certs").mkdir(parents=True)
         shutil.copy(HOST_CA_BUNDLE, self.naive / ".devcontainer/certs/host-ca.crt")
@@ -202,7 +193,7 @@ class Bench:
         uv_samples, uv_compile_samples, pip_samples = [], [], []
         for run in range(self.runs):
             project = self.workdir / f"lock-{run}"
-            self.render(project, lock=False)
+            self.render_project(project, lock=False)
             (project / "uv.lock").unlink(missing_ok=True)
             # uv lock resolves for every platform at once; uv pip compile does pip-compile's job
             uv_samples.append(timed(["uv", "lock", "--no-cache"], cwd=project, env={"UV_PYTHON_DOWNLOADS": "never"}))
@@ -219,7 +210,7 @@ class Bench:
         for run in range(self.runs):
             for lock, samples in ((True, with_lock), (False, without)):
                 start = time.monotonic()
-                self.render(self.workdir / f"copy-{lock}-{run}", lock=lock)
+                self.render_project(self.workdir / f"copy-{lock}-{run}", lock=lock)
                 samples.append(time.monotonic() - start)
         return {"copy_with_lock_s": self.median(with_lock), "copy_without_lock_s": self.median(without)}
 
@@ -260,7 +251,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--python", default="3.11", help="project Python (the base image's own avoids a download)")
     parser.add_argument("--mode", choices=["devcontainer", "dockerfile"], default="devcontainer")
-    parser.add_argument("--out", type=Path, default=REPO / "bench/results")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:

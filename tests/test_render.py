@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import render
+from tests.utils.project import render
 
 FRAMEWORK_PACKAGE = {  # what pyproject.toml pins, by framework and accelerator
     ("pytorch", "cuda"): "torch==", ("pytorch", "cpu"): "torch==",

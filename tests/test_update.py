@@ -19,7 +19,7 @@ import pytest
 import yaml
 from uv import find_uv_bin
 
-from conftest import REPO
+from tests.utils.project import REPO
 
 TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features"]
 UV = shutil.which("uv") or find_uv_bin()

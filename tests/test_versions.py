@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from conftest import REPO, render
+from tests.utils.project import REPO, render
 
 sys.path.insert(0, str(REPO / "hooks"))
 import versions  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_feature_install
+from tests.utils.docker import run_feature_install
 
 pytestmark = pytest.mark.integration
 # What an install would create; none of it may exist after a refusal.

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO, run, run_feature_install
+from tests.utils.docker import run, run_feature_install
+from tests.utils.project import REPO
 
 pytestmark = pytest.mark.integration
 # feature -> (scenarios that must pass, extra `devcontainer features test` flags)

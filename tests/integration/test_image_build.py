@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOST_CA_BUNDLE, engine, render, run
+from tests.utils.docker import engine, run
+from tests.utils.project import render, trust_host_ca
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,7 @@ def fresh_layers(root: Path) -> None:
 def plain_project(docker, tmp_path_factory):
     root = render(tmp_path_factory.mktemp("build") / "job-demo", lock=True, project_name="Job Demo",
                   framework="none", accelerator="cpu", python_version="3.11")
-    shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    trust_host_ca(root)
     fresh_layers(root)
     return root
 
@@ -86,7 +87,7 @@ def step_of(output: str, command: str) -> str:
 def test_adding_a_dependency_keeps_the_framework_layer(docker, tmp_path):
     root = render(tmp_path / "jax-demo", lock=True, project_name="Jax Demo", framework="jax",
                   accelerator="cpu", python_version="3.11")
-    shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    trust_host_ca(root)
     fresh_layers(root)
     build(docker, root, "dev", "jax-demo:dev")
     run(["uv", "add", "--no-sync", "six"], cwd=root)  # what `uv add` does on the host or in the container
@@ -105,7 +106,7 @@ def test_python_not_in_the_distro_leaves_it_to_uv(docker, tmp_path):
     # The template's default, Python 3.12 on Debian 12 (whose own Python is 3.11): the system
     # stage must not fail; uv installs CPython 3.12 into /opt/python in the dev stage.
     root = render(tmp_path / "py312", project_name="Py312", framework="none", accelerator="cpu")
-    shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    trust_host_ca(root)
     build(docker, root, "uv", "py312:uv")
     out = engine().containers.run("py312:uv", ["sh", "-c", "command -v python3.12 || echo absent; uv --version"],
                                   remove=True).decode()

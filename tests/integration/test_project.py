@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOST_CA_BUNDLE, DevContainer, render, run
+from tests.utils.docker import DevContainer, run
+from tests.utils.project import render, trust_host_ca
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,7 @@ def project(request, docker, tmp_path_factory):
     answers = PROJECTS[request.param]
     root = render(tmp_path_factory.mktemp(request.param) / "workspace", lock=True, **answers)
     certs = root / ".devcontainer/certs"
-    shutil.copy(HOST_CA_BUNDLE, certs / "host-ca.crt")  # this machine's TLS-intercepting proxy
+    trust_host_ca(root)  # this machine's TLS-intercepting proxy
     make_test_ca(certs)
     log = root.parent / "devcontainer.log"
     container = DevContainer(root, docker, log)

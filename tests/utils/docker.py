@@ -1,0 +1,111 @@
+"""Docker Engine and devcontainer CLI helpers: run commands, drive real devcontainers.
+
+Shared by the tests and the benchmarks; failures raise CommandError (no skips: a missing engine
+fails the run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import docker as docker_sdk
+
+from tests.utils.project import REPO
+
+
+class CommandError(RuntimeError):
+    """A command failed, or a tool it needs is missing; the message says which and what to do."""
+
+
+def docker_cli() -> str:
+    """A docker client that builds with BuildKit: one with buildx, else the distro's 20.10 client."""
+    if override := os.environ.get("DOCKER_PATH"):
+        return override
+    if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0:
+        return "docker"
+    for candidate in ("/usr/bin/docker", "docker"):
+        if shutil.which(candidate):
+            return candidate
+    raise CommandError("no docker client found: run scripts/prepare-test-machine.sh")
+
+
+def run(cmd: list[str], log: Path | None = None, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command; with log, append its output there and show the tail when it fails."""
+    env = {**os.environ, "DOCKER_BUILDKIT": "1", **kwargs.pop("env", {})}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, **kwargs)
+    if log is not None:
+        with log.open("a") as f:
+            f.write(f"$ {' '.join(cmd)}\n{result.stdout}{result.stderr}\n")
+    if check and result.returncode != 0:
+        output = (result.stdout + result.stderr)[-6000:]
+        raise CommandError(f"command failed ({result.returncode}): {' '.join(cmd)}\n{output}")
+    return result
+
+
+def require_engine() -> str:
+    """The docker client to use; fails (never skips) when no Docker Engine answers."""
+    docker = docker_cli()
+    if subprocess.run([docker, "info"], capture_output=True).returncode != 0:
+        raise CommandError("Docker Engine is not running: run scripts/prepare-test-machine.sh first")
+    if not shutil.which("devcontainer"):
+        raise CommandError("devcontainer CLI missing: run scripts/prepare-test-machine.sh first")
+    return docker
+
+
+class DevContainer:
+    """A project started with `devcontainer up`, the engine behind VS Code's Reopen in Container."""
+
+    def __init__(self, folder: Path, docker: str, log: Path):
+        self.folder, self.docker, self.log = folder, docker, log
+        self.label = f"mltemplate.test={uuid.uuid4().hex[:12]}"
+        self.container_id = ""
+
+    def _cli(self, *args: str) -> list[str]:
+        return ["devcontainer", *args, "--workspace-folder", str(self.folder),
+                "--docker-path", self.docker, "--id-label", self.label]
+
+    def up(self) -> dict:
+        result = run(self._cli("up"), log=self.log, timeout=3000)
+        outcome = json.loads(result.stdout.strip().splitlines()[-1])
+        assert outcome["outcome"] == "success", outcome
+        self.container_id = outcome["containerId"]
+        return outcome
+
+    def exec(self, command: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run(self._cli("exec") + ["bash", "-lc", command], log=self.log, check=check, timeout=900)
+
+    def inspect(self) -> dict:
+        return engine().containers.get(self.container_id).attrs
+
+    def remove(self) -> None:
+        """Remove the container and the images built for it (each test renders a new project)."""
+        client = engine()
+        images = set()
+        for container in client.containers.list(all=True, filters={"label": self.label}):
+            image = container.attrs["Config"]["Image"]
+            images.update({image, image.removesuffix("-uid")})
+            container.remove(force=True)
+        for image in images:
+            try:
+                client.images.remove(image)
+            except docker_sdk.errors.APIError:
+                pass  # already gone, or shared with another container
+
+
+def engine() -> docker_sdk.DockerClient:
+    """Docker SDK client, for inspecting and running containers (builds go through the CLI)."""
+    return docker_sdk.from_env()
+
+
+def run_feature_install(docker: str, image: str, feature: str, script: str, env: dict | None = None,
+                        timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run `script` in a fresh container of image, with features/src/<feature> at /feature and the
+    feature's options (upper-case, as the devcontainer CLI passes them) in the environment."""
+    flags = [arg for key, value in (env or {}).items() for arg in ("-e", f"{key}={value}")]
+    return run([docker, "run", "--rm", *flags, "-v", f"{REPO / 'features/src' / feature}:/feature:ro",
+                image, "bash", "-c", script], check=False, timeout=timeout)
