@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.utils.docker import docker_cli  # noqa: E402  (the tests' helpers, shared)
-from tests.utils.project import HOST_CA_BUNDLE, render, trust_host_ca  # noqa: E402
+from tests.utils.docker import docker_cli
+from tests.utils.project import HOST_CA_BUNDLE, render, trust_host_ca
+
 CELL = "import torch; x = torch.randn(256, 256); print('cell ran:', float((x @ x.T).trace()))"
 NAIVE_DOCKERFILE = """\
 FROM {base}

@@ -104,7 +104,7 @@ def cuda_driver_floors(cuda: str) -> tuple[str | None, str]:
     """
     data = load()["cuda"]
     full = data["releases"][cuda]["min_driver"] if "." in cuda else None
-    return full, data["minor_compat_min_driver"][cuda.split(".")[0]]
+    return full, data["minor_compat_min_driver"][cuda.split(".", maxsplit=1)[0]]
 
 
 def _pythons_text(framework: str) -> str:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hooks"))
-import versions  # noqa: E402
+import versions
 
 PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14"]
 PLATFORM = "x86_64-manylinux_2_28"

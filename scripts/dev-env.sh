@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/test.sh and bench/run.sh: prepares the machine (Docker Engine, devcontainer
 # CLI, base images) and the repo's .venv with the test dependencies, and puts .venv/bin on PATH
 # (uv there is what the template's lock task finds first).

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 DEVCONTAINER_CLI_VERSION="${DEVCONTAINER_CLI_VERSION:-0.89.0}"
-BASE_IMAGES=(${TEST_BASE_IMAGES:-debian:bookworm})
+read -r -a BASE_IMAGES <<<"${TEST_BASE_IMAGES:-debian:bookworm}"
 DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
 
 say() { printf '==> %s\n' "$*"; }

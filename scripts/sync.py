@@ -86,6 +86,7 @@ def cuda_versions_sh(facts: Facts) -> str:
     releases = facts.data["cuda"]["releases"]
     return (
         header("data/versions.yml")
+        + "# shellcheck shell=sh disable=SC2034  # (its variables are used by install.sh and select.sh)\n"
         + "# The cuda feature's supported CUDA releases and exact PyPI pins (newest patch release of each).\n\n"
         + f'CUDA_SUPPORTED="{" ".join(facts.cuda_supported)}"\n'
         + f"CUDA_DEFAULT={facts.cuda_default}   # when \"auto\" finds no NVIDIA wheels in the project environment\n\n"
@@ -104,6 +105,7 @@ def cudnn_versions_sh(facts: Facts) -> str:
     majors = facts.data["cudnn"]["cuda_majors"]
     return (
         header("data/versions.yml")
+        + "# shellcheck shell=sh disable=SC2034  # (its variables are used by install.sh and select.sh)\n"
         + "# The cudnn feature's CUDA majors and exact PyPI pins (cuDNN 9 has one build per CUDA major).\n\n"
         + f'CUDNN_CUDA_SUPPORTED="{" ".join(facts.cudnn_majors)}"\n'
         + f"CUDNN_CUDA_DEFAULT={facts.cudnn_default}   # the major of the cuda feature's default\n\n"
@@ -164,10 +166,12 @@ def markdown(path: Path, values: dict[str, str]) -> Callable[[], str]:
 
 def library_copy(source: Path, facts: Facts) -> Callable[[], str]:
     def render() -> str:
-        text = header(f"features/lib/{source.name}")
-        if source.name == "common.sh":
-            text += f'FEATURE_MIN_PYTHON="{facts.min_python}"   # oldest Python for a feature\'s own environment\n'
-        return text + "\n" + source.read_text()
+        text = source.read_text()
+        if source.name == "common.sh":  # its data, after the leading comments (shellcheck reads those first)
+            comments = re.match(r"(?:#.*\n)*", text)[0]
+            text = (comments + f'FEATURE_MIN_PYTHON="{facts.min_python}"   # oldest Python for a feature\'s own environment\n'
+                    + text[len(comments):])
+        return header(f"features/lib/{source.name}") + text
     return render
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Linux machine: prepares Docker Engine, the devcontainer
-# CLI and the base images, installs the test dependencies into .venv, then runs pytest
+# CLI and the base images, installs the test dependencies into .venv, lints (scripts/lint.sh), then runs pytest
 # (unit and integration tests). Extra arguments go to pytest, e.g. `-m "not integration"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dev-env.sh
+./scripts/lint.sh
 echo "==> running tests"
 exec python -m pytest "$@"

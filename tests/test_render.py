@@ -25,7 +25,7 @@ MATRIX = [
 ]
 
 
-@pytest.fixture(scope="module", params=MATRIX, ids=lambda p: "-".join(p))
+@pytest.fixture(scope="module", params=MATRIX, ids="-".join)
 def project(request, tmp_path_factory) -> tuple[Path, dict]:
     framework, accelerator, python = request.param
     answers = {"project_name": "Vision Lab", "framework": framework,

@@ -10,7 +10,7 @@ import pytest
 from tests.utils.project import REPO, render
 
 sys.path.insert(0, str(REPO / "hooks"))
-import versions  # noqa: E402
+import versions
 
 
 def dependencies(root) -> list[str]:

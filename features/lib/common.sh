@@ -1,5 +1,6 @@
+# shellcheck shell=sh
 # Helpers every feature's install.sh uses. POSIX sh; sourced after FEATURE is set.
-# FEATURE_MIN_PYTHON (in the generated header of each copy) comes from data/versions.yml.
+# FEATURE_MIN_PYTHON, set in each generated copy, comes from data/versions.yml.
 
 log() { echo "$FEATURE feature: $*"; }
 fail() { echo "$FEATURE feature: error: $*" >&2; exit 1; }

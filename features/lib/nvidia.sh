@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034  # (its variables are used by the features that source it)
 # Helpers the cuda and cudnn features share: NVIDIA's wheels in a Python environment, the
 # system-wide loader registration, NVIDIA's apt repository. POSIX sh; sourced after common.sh.
 

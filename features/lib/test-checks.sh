@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Checks the cuda and cudnn features' test scripts share (sourced after dev-container-features-test-lib).
 
 # Number of real files (not symlinks) named like the library anywhere in the image.

@@ -34,7 +34,7 @@ PPC = "mkdir -p /tmp/bin && printf '#!/bin/sh\\necho ppc64le\\n' >/tmp/bin/uname
      "NVIDIA's apt packages would add a second copy"),
     ("cuda", {"TOOLKIT": "true"}, FAKE_ENV.format("nvidia_cuda_runtime_cu12-12.6.77"),
      "NVIDIA publishes nvcc on PyPI for CUDA 13.0 only"),
-    ("cudnn", {"CUDAVERSION": "11"}, "", "cudaVersion '11' is not supported: choose auto, 12 or 13"),
+    ("cudnn", {"CUDAVERSION": "11"}, "", "cudaVersion '11' is not supported: choose auto or one of 12 13"),
     ("cudnn", {"CUDAVERSION": "12"}, FAKE_ENV.format("nvidia_cudnn_cu13-9.13.1.26"), "already carries cuDNN for CUDA 13"),
     ("cudnn", {"SOURCE": "apt"}, "", "source=apt needs option aptRepository"),
 ])

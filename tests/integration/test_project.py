@@ -8,7 +8,6 @@ without access to uv's Python downloads can still build them.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 import tomllib
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.utils.docker import DevContainer, run
+from tests.utils.docker import DevContainer
 from tests.utils.project import render, trust_host_ca
 
 pytestmark = pytest.mark.integration

@@ -77,7 +77,7 @@ class DevContainer:
         return outcome
 
     def exec(self, command: str, check: bool = True) -> subprocess.CompletedProcess:
-        return run(self._cli("exec") + ["bash", "-lc", command], log=self.log, check=check, timeout=900)
+        return run([*self._cli("exec"), "bash", "-lc", command], log=self.log, check=check, timeout=900)
 
     def inspect(self) -> dict:
         return engine().containers.get(self.container_id).attrs

@@ -15,9 +15,13 @@ APTKEY="${APTKEY:-}"
 
 FEATURE=cuda
 FEATURE_DIR="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=common.sh
 . "$FEATURE_DIR/common.sh"
+# shellcheck source=nvidia.sh
 . "$FEATURE_DIR/nvidia.sh"
+# shellcheck source=versions.sh
 . "$FEATURE_DIR/versions.sh"
+# shellcheck source=select.sh
 . "$FEATURE_DIR/select.sh"
 PYPI_PREFIX=/usr/local/lib/nvidia-cuda-wheels   # NVIDIA's wheels, when the project env lacks them
 
@@ -65,7 +69,6 @@ ENV_SP="$(site_packages "$PYTHONENV")"
 # shellcheck disable=SC2086
 ENV_CUDA="$(wheel_cuda_version $ENV_SP)"
 CUDA="$(cuda_resolve_version "$VERSION" "$ENV_CUDA")" || fail "$CUDA"
-MAJOR="${CUDA%%.*}"
 
 if [ -n "$ENV_CUDA" ]; then
     # The framework's wheels stay the only copy: anything missing comes as matching wheels.
@@ -116,7 +119,7 @@ else
     else
         log "reusing CUDA $CUDA from $PYTHONENV (nothing to install)"
     fi
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2046,SC2086  # folder lists: split on purpose (paths have no spaces)
     register_lib_dirs nvidia-cuda $(wheel_lib_dirs $ENV_SP $OWN_SP)
     # shellcheck disable=SC2086
     link_cuda_home "$CUDA" $ENV_SP $OWN_SP

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # What the cuda feature installs for a CUDA version: pure functions (no side effects), sourced
 # by install.sh after versions.sh (the supported versions and pins, generated from the data) and
 # called directly by tests/test_cuda_features.py.

@@ -13,9 +13,13 @@ APTKEY="${APTKEY:-}"
 
 FEATURE=cudnn
 FEATURE_DIR="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=common.sh
 . "$FEATURE_DIR/common.sh"
+# shellcheck source=nvidia.sh
 . "$FEATURE_DIR/nvidia.sh"
+# shellcheck source=versions.sh
 . "$FEATURE_DIR/versions.sh"
+# shellcheck source=select.sh
 . "$FEATURE_DIR/select.sh"
 PYPI_PREFIX=/usr/local/lib/nvidia-cudnn-wheels   # cuDNN's wheels, when the project env lacks them
 

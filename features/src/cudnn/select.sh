@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # What the cudnn feature installs: pure functions, sourced by install.sh after versions.sh (the
 # supported majors and pins, generated from the data) and called by tests/test_cuda_features.py.
 # cuDNN 9 follows the CUDA major (one build per major).

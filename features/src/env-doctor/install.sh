@@ -11,6 +11,7 @@ PREFIX=/opt/env-doctor
 SHARE=/usr/local/share/env-doctor
 FEATURE=env-doctor
 FEATURE_DIR="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=common.sh
 . "$FEATURE_DIR/common.sh"
 
 # --- Check everything before changing anything -------------------------------------------------

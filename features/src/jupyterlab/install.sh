@@ -17,6 +17,7 @@ PREFIX=/opt/jupyterlab
 SHARE=/usr/local/share/jupyterlab
 FEATURE=jupyterlab
 FEATURE_DIR="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=common.sh
 . "$FEATURE_DIR/common.sh"
 
 # --- Check everything before changing anything -------------------------------------------------
