@@ -213,3 +213,16 @@ def test_python_choices_come_from_the_data(tmp_path):
     for python in (pythons[0], pythons[-1]):
         root = render(tmp_path / python, framework="none", accelerator="cpu", python_version=python)
         assert (root / ".python-version").read_text().strip() == python
+
+
+def test_project_gets_lint_and_notebook_hooks(project):
+    root, answers = project
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    assert {"ruff", "nbstripout", "pre-commit"} <= set(pyproject["dependency-groups"]["dev"])
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
+    hooks = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())
+    ids = [hook["id"] for repo in hooks["repos"] for hook in repo["hooks"]]
+    assert ids == ["ruff-check", "ruff-format", "nbstripout"]
+    assert all(repo["repo"] == "local" for repo in hooks["repos"])  # the locked tools, no downloads
+    workflow = (root / ".github/workflows/ci.yml").read_text()
+    assert "pre-commit run --all-files" in workflow

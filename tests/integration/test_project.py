@@ -190,3 +190,18 @@ def test_cuda_libraries_exist_once_and_load_system_wide(project):
     assert runtime.startswith(major) and int(runtime) // 1000 == int(major)
     assert int(cudnn) // 10000 == 9
     assert container.exec("echo $CUDA_HOME; test -d $CUDA_HOME && echo exists").stdout.split() == ["/usr/local/cuda", "exists"]
+
+
+def test_pre_commit_passes_on_a_new_project_and_strips_notebook_outputs(project):
+    container, answers = project
+    # A copy in /tmp: the bind-mounted workspace belongs to this machine's root, not the container user.
+    setup = ("rm -rf /tmp/repo && cp -r . /tmp/repo && cd /tmp/repo && git init -q && git add -A")
+    fresh = container.exec(f"{setup} && pre-commit run --all-files", check=False)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "strip notebook outputs" in fresh.stdout and "Passed" in fresh.stdout
+    executed = container.exec(
+        "cd /tmp/repo && jupyter nbconvert --to notebook --execute --inplace notebooks/example.ipynb 2>/dev/null"
+        " && git add -A && pre-commit run nbstripout --all-files", check=False)
+    assert executed.returncode == 1 and "files were modified by this hook" in executed.stdout
+    notebook = json.loads(container.exec("cat /tmp/repo/notebooks/example.ipynb").stdout)
+    assert all(cell.get("outputs", []) == [] for cell in notebook["cells"])
