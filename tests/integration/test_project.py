@@ -193,9 +193,9 @@ def test_cuda_libraries_exist_once_and_load_system_wide(project):
 
 
 def test_pre_commit_passes_on_a_new_project_and_strips_notebook_outputs(project):
-    container, answers = project
+    container, _ = project
     # A copy in /tmp: the bind-mounted workspace belongs to this machine's root, not the container user.
-    setup = ("rm -rf /tmp/repo && cp -r . /tmp/repo && cd /tmp/repo && git init -q && git add -A")
+    setup = "rm -rf /tmp/repo && cp -r . /tmp/repo && cd /tmp/repo && git init -q && git add -A"
     fresh = container.exec(f"{setup} && pre-commit run --all-files", check=False)
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert "strip notebook outputs" in fresh.stdout and "Passed" in fresh.stdout
