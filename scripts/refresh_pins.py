@@ -18,13 +18,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "hooks"))
+import versions  # noqa: E402
 # lock file -> the packages pinned in it (each at the version pinned now, unless given)
 TARGETS = {
     ROOT / "template/.devcontainer/uv-requirements.txt": ["uv"],
     ROOT / "features/src/jupyterlab/requirements.lock": ["jupyterlab"],
     ROOT / "features/src/env-doctor/requirements.lock": ["nvidia-ml-py", "pyyaml"],
 }
-LOWEST_PYTHON = "3.10"  # the oldest Python the template offers
+LOWEST_PYTHON = versions.project_pythons()[0]  # the oldest Python the template offers
 
 
 def pinned_version(path: Path, package: str) -> str:
