@@ -24,7 +24,7 @@ case " $OS_ID " in
 esac
 check_bool checkOnStart "$CHECKONSTART"
 case "$PROJECTPYTHON" in *'"'*|*'\'*) fail "option projectPython must be a plain path, got '$PROJECTPYTHON'." ;; esac
-for f in env_doctor.py env_doctor_probe.py versions.yml requirements.lock; do
+for f in env_doctor/__init__.py env_doctor/__main__.py env_doctor_probe.py versions.yml requirements.lock; do
     [ -f "$FEATURE_DIR/$f" ] || fail "$f is missing beside install.sh: the feature folder is incomplete."
 done
 
@@ -34,14 +34,24 @@ make_venv "$PREFIX"
 venv_install --require-hashes -r "$FEATURE_DIR/requirements.lock"
 
 # --- The command ------------------------------------------------------------------------------
-mkdir -p "$SHARE"
-install -m 0644 "$FEATURE_DIR/env_doctor.py" "$FEATURE_DIR/env_doctor_probe.py" "$FEATURE_DIR/versions.yml" "$SHARE/"
+# The env_doctor package and its data files side by side, as in the feature folder: the package
+# finds versions.yml, settings.json and the probe in its parent folder.
+mkdir -p "$SHARE/env_doctor"
+install -m 0644 "$FEATURE_DIR"/env_doctor/*.py "$SHARE/env_doctor/"
+install -m 0644 "$FEATURE_DIR/env_doctor_probe.py" "$FEATURE_DIR/versions.yml" "$SHARE/"
 cat >"$SHARE/settings.json" <<JSON
 {"projectPython": "$PROJECTPYTHON", "checkOnStart": $CHECKONSTART}
 JSON
+# Only env-doctor's own interpreter sees the package (a .pth file in its venv), never through
+# PYTHONPATH, which would leak into the probe that runs with the project's interpreter.
+PURELIB="$("$PREFIX/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo "$SHARE" >"$PURELIB/env_doctor.pth"
+"$PREFIX/bin/python" -m compileall -q "$SHARE/env_doctor" >/dev/null  # users cannot write __pycache__ here
+# -I keeps the current folder off sys.path (python -m would put it first): a project file such as
+# yaml.py or glob.py must not shadow env-doctor's imports.
 cat >/usr/local/bin/env-doctor <<SH
 #!/bin/sh
-exec $PREFIX/bin/python $SHARE/env_doctor.py "\$@"
+exec $PREFIX/bin/python -I -m env_doctor "\$@"
 SH
 chmod 0755 /usr/local/bin/env-doctor
 log "done: $(env-doctor --help | head -n 1)"

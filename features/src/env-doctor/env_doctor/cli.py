@@ -1,0 +1,114 @@
+"""The command line: `env-doctor [check]`, `env-doctor snapshot`, `env-doctor diff`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .checks import evaluate, exit_code
+from .common import EXIT_NO_GPU, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, PROBLEMS, SCHEMA_VERSION, load_settings, load_versions
+from .facts import DEFAULT_VENV_PYTHON, collect
+from .report import render_problems, render_report
+from .snapshot import diff, render_diff, snapshot
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exit code 2 would collide with --require-gpu
+        self.print_usage(sys.stderr)
+        print(f"env-doctor: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def build_parsers() -> dict[str, Parser]:
+    env = Parser(add_help=False)
+    env.add_argument("--python", help="project interpreter (default: feature option projectPython, "
+                                      f"else {DEFAULT_VENV_PYTHON}, else python3 on PATH)")
+    env.add_argument("--project", help="project folder holding uv.lock (default: current folder or a "
+                                       "parent, else the single /workspaces/* folder)")
+    epilog = "exit codes: 0 all good, 1 problems found, 2 GPU required but none visible, 3 usage error"
+    check_p = Parser(prog="env-doctor [check]", parents=[env], epilog=epilog,
+                     description="Check GPUs, driver, CUDA libraries, framework, /dev/shm and CPUs.")
+    check_p.add_argument("--json", action="store_true", help="machine-readable output")
+    check_p.add_argument("--quiet", action="store_true", help="print only problems (nothing when all is well)")
+    check_p.add_argument("--require-gpu", action="store_true", help="exit 2 when no GPU is visible")
+    check_p.add_argument("--on-start", action="store_true",
+                         help="container start: honour the checkOnStart option, imply --quiet, always exit 0")
+    snap_p = Parser(prog="env-doctor snapshot", parents=[env],
+                    description="Write a JSON fingerprint of this environment, to diff with a colleague's.")
+    snap_p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    diff_p = Parser(prog="env-doctor diff", epilog="exit codes: 0 identical, 1 differences, 3 usage error",
+                    description="Compare two snapshots and explain each difference.")
+    diff_p.add_argument("a", help="snapshot A")
+    diff_p.add_argument("b", help="snapshot B")
+    diff_p.add_argument("--json", action="store_true", help="machine-readable output")
+    return {"check": check_p, "snapshot": snap_p, "diff": diff_p}
+
+
+def read_snapshot(path: str) -> dict:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"env-doctor: cannot read snapshot {path}: {error}") from None
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise SystemExit(f"env-doctor: {path} has schema_version {data.get('schema_version')}, "
+                         f"this env-doctor reads {SCHEMA_VERSION}")
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parsers = build_parsers()
+    command = argv[0] if argv and argv[0] in parsers else "check"
+    args = parsers[command].parse_args(argv[1:] if argv and argv[0] in parsers else argv)
+    if command == "diff":
+        try:
+            a, b = read_snapshot(args.a), read_snapshot(args.b)
+        except SystemExit as error:
+            print(error, file=sys.stderr)
+            return EXIT_USAGE
+        items = diff(a, b, load_versions())
+        print(json.dumps({"schema_version": SCHEMA_VERSION, "identical": not items, "differences": items}, indent=2)
+              if args.json else render_diff(items, args.a, args.b))
+        return EXIT_PROBLEMS if items else EXIT_OK
+    if command == "snapshot":
+        text = json.dumps(snapshot(collect(args.python, args.project)), indent=2) + "\n"
+        if args.output:
+            Path(args.output).write_text(text)
+            print(f"env-doctor: snapshot written to {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
+    if args.on_start:
+        if str(load_settings().get("checkOnStart", True)).lower() == "false":
+            return EXIT_OK
+        try:  # container start must never fail because of a check
+            args.quiet = True
+            run_check(args)
+        except Exception as error:
+            print(f"env-doctor: internal error, skipped ({type(error).__name__}: {error})", file=sys.stderr)
+        return EXIT_OK
+    return run_check(args)
+
+
+def run_check(args) -> int:
+    facts = collect(args.python, args.project)
+    results = evaluate(facts, load_versions())
+    code = exit_code(results, facts, args.require_gpu)
+    if args.json:
+        report = {k: v for k, v in facts.items() if k != "packages"}
+        report.update(kind="check", package_count=len(facts["packages"]), checks=results,
+                      problems=sum(r["status"] in PROBLEMS for r in results), exit_code=code)
+        print(json.dumps(report, indent=2))
+    elif args.quiet:
+        text = render_problems(results)
+        if code == EXIT_NO_GPU:
+            text = "env-doctor: ERROR gpu: a GPU is required (--require-gpu) but none is visible\n" + text
+        if text.strip():
+            print(text.rstrip())
+    else:
+        print(render_report(facts, results))
+        if code == EXIT_NO_GPU:
+            print("\nenv-doctor: a GPU is required (--require-gpu) but none is visible")
+    return code

@@ -1,0 +1,63 @@
+"""What every part of env-doctor shares: where its data files are, how to read them, exit codes,
+check statuses, and helpers for version strings and sizes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+# The folder holding this package and its data files: the feature folder in the repository,
+# /usr/local/share/env-doctor once installed.
+DATA_DIR = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = DATA_DIR / "settings.json"  # written by install.sh from the feature options
+VERSIONS_FILE = DATA_DIR / "versions.yml"  # generated copy of the template's data/versions.yml
+PROBE_FILE = DATA_DIR / "env_doctor_probe.py"  # a standalone script: runs with the project's interpreter
+
+SCHEMA_VERSION = 1  # of the --json report and of snapshots
+EXIT_OK, EXIT_PROBLEMS, EXIT_NO_GPU, EXIT_USAGE = 0, 1, 2, 3
+STATUS_ORDER = ["ok", "info", "warn", "error"]
+PROBLEMS = {"warn", "error"}  # statuses that make the exit code 1
+
+
+def vkey(version: str | None) -> tuple[int, ...]:
+    """'535.104.05' -> (535, 104, 5); '2.6.0+cu124' -> (2, 6, 0)."""
+    if not version:
+        return ()
+    return tuple(int(n) for n in re.findall(r"\d+", str(version).split("+")[0]))
+
+
+def cuda_str(number: int) -> str:
+    """CUDA's integer encoding (12040) -> '12.4'."""
+    return f"{number // 1000}.{(number % 1000) // 10}"
+
+
+def cudnn_str(number: int) -> str:
+    """cuDNN's integer encoding: 9 uses 90100 -> '9.1.0', 8 used 8902 -> '8.9.2'."""
+    if number >= 90000:
+        return f"{number // 10000}.{(number % 10000) // 100}.{number % 100}"
+    return f"{number // 1000}.{(number % 1000) // 100}.{number % 100}"
+
+
+def major_minor(version: str | None) -> str | None:
+    parts = vkey(version)
+    return f"{parts[0]}.{parts[1]}" if len(parts) >= 2 else None
+
+
+def mib(n_bytes: int | None) -> str:
+    if n_bytes is None:
+        return "?"
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
+
+
+def load_versions(path: Path = VERSIONS_FILE) -> dict:
+    import yaml  # from env-doctor's own environment
+
+    return yaml.safe_load(path.read_text())
+
+
+def load_settings() -> dict:
+    try:
+        return json.loads(SETTINGS_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
