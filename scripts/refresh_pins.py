@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hooks"))
 import versions  # noqa: E402
+
 # lock file -> the packages pinned in it (each at the version pinned now, unless given)
 TARGETS = {
     ROOT / "template/.devcontainer/uv-requirements.txt": ["uv"],
