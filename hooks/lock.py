@@ -32,7 +32,10 @@ def main() -> int:
     if uv is None:
         print(
             "error: uv is needed to lock the project's dependencies and was not found.\n"
-            "  Install it (pipx install uv, or pip install uv) and run copier again,\n"
+            "  Install it next to Copier and run copier again:\n"
+            "    pipx inject copier uv                  (Copier installed with pipx)\n"
+            "    uvx --with copier-template-extensions --with uv \"copier>=9.4,<10\" ...   (uvx)\n"
+            "    pip install uv                         (Copier in a virtual environment)\n"
             "  or answer lock_dependencies=false and run `uv lock` in the project later.",
             file=sys.stderr,
         )
