@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 
 def find_uv() -> str | None:
@@ -27,19 +28,39 @@ def find_uv() -> str | None:
         return None
 
 
+def has_project_python(uv: str) -> bool:
+    """Whether an interpreter the project accepts (.python-version, requires-python) is installed."""
+    found = subprocess.run([uv, "python", "find"], capture_output=True,
+                           env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+    return found.returncode == 0
+
+
 def main() -> int:
     uv = find_uv()
     if uv is None:
         print(
             "error: uv is needed to lock the project's dependencies and was not found.\n"
-            "  Install it (pipx install uv, or pip install uv) and run copier again,\n"
+            "  Install it next to Copier and run copier again:\n"
+            "    pipx inject copier uv                  (Copier installed with pipx)\n"
+            "    uvx --with copier-template-extensions --with uv \"copier>=9.4,<10\" ...   (uvx)\n"
+            "    pip install uv                         (Copier in a virtual environment)\n"
             "  or answer lock_dependencies=false and run `uv lock` in the project later.",
             file=sys.stderr,
         )
         return 1
     print("Locking dependencies with uv (resolves metadata only, no large downloads)...", flush=True)
-    # UV_PYTHON_DOWNLOADS=never: locking needs no interpreter of the project's version.
-    result = subprocess.run([uv, "lock"], env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+    # `uv lock` needs an interpreter of the project's Python version. Use one that is here (no
+    # download); where none is (Debian 12 has only 3.11), uv fetches its own build once, unless
+    # the user set UV_PYTHON_DOWNLOADS.
+    env = dict(os.environ)
+    if "UV_PYTHON_DOWNLOADS" not in env:
+        if has_project_python(uv):
+            env["UV_PYTHON_DOWNLOADS"] = "never"
+        else:
+            pin = Path(".python-version")
+            version = pin.read_text().strip() if pin.is_file() else "of the project's version"
+            print(f"No Python {version} on this machine: uv downloads its own (once, cached) to lock.", flush=True)
+    result = subprocess.run([uv, "lock"], env=env)
     if result.returncode != 0:
         print(
             "error: `uv lock` failed (see above). Check your network or index settings and run\n"
