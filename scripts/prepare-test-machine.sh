@@ -2,7 +2,8 @@
 # Makes a fresh Linux machine ready for the whole test suite:
 #   - a running Docker Engine (installed from the distro and started here when only the client exists),
 #   - the devcontainer CLI (npm @devcontainers/cli, the engine VS Code uses),
-#   - the local base images the tests build on (pulled when a registry answers, else made with debootstrap).
+#   - the local base images the tests build on (pulled when a registry answers, else made with debootstrap),
+#   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests.
 # Every step prints what it does; any failure stops the script with a non-zero exit, so CI never
 # runs the integration tests against a missing engine.
 set -euo pipefail
@@ -70,7 +71,25 @@ make_base_image() {
     say "imported $image"
 }
 
+# A host user whose UID is not the image's 1000: tests/integration/test_host_uid.py runs
+# `devcontainer up` as this user, as a colleague with such a UID would.
+TEST_USER="${TEST_USER:-uidtest}"
+TEST_UID="${TEST_UID:-1234}"
+make_test_user() {
+    getent group docker >/dev/null || as_root groupadd --system docker
+    if getent passwd "$TEST_USER" >/dev/null; then
+        [ "$(id -u "$TEST_USER")" = "$TEST_UID" ] || die "user $TEST_USER exists with UID $(id -u "$TEST_USER"), not $TEST_UID"
+        id -nG "$TEST_USER" | tr ' ' '\n' | grep -qx docker || as_root usermod -aG docker "$TEST_USER"
+        say "test user $TEST_USER ($TEST_UID) present"
+        return
+    fi
+    getent passwd "$TEST_UID" >/dev/null && die "UID $TEST_UID is taken by $(getent passwd "$TEST_UID" | cut -d: -f1)"
+    as_root useradd --uid "$TEST_UID" --groups docker --create-home --shell /bin/bash "$TEST_USER"
+    say "created test user $TEST_USER (UID $TEST_UID, group docker)"
+}
+
 start_engine
 install_devcontainer_cli
+make_test_user
 for image in "${BASE_IMAGES[@]}"; do make_base_image "$image"; done
 say "test machine ready"
