@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOST_CA_BUNDLE, DevContainer, engine, render, run
+from tests.utils.docker import DevContainer, engine, run
+from tests.utils.project import render, trust_host_ca
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,8 @@ def workspace(host_user):
     """The project in a folder the host user owns (pytest's own temporary folders are root's only)."""
     parent = Path(tempfile.mkdtemp(prefix="host-uid-", dir="/tmp"))
     root = render(parent / "UID Lab", lock=True, **ANSWERS)
-    shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")  # this machine's TLS proxy
+    trust_host_ca(root)  # this machine's TLS proxy
+    run(["git", "-C", str(root), "init", "-q"])  # a colleague's clone: postCreate installs the git hook
     run(["chown", "-R", f"{host_user.pw_uid}:{host_user.pw_gid}", str(parent)])
     yield root
     shutil.rmtree(parent)
@@ -100,6 +102,12 @@ def test_uv_add_installs_a_package_that_imports(container):
     assert container.exec("python -c 'import idna'", check=False).returncode != 0
 
 
+def test_post_create_installed_the_pre_commit_hook(container, host_user):
+    hook = container.folder / ".git/hooks/pre-commit"
+    assert hook.is_file() and "pre-commit" in hook.read_text()
+    assert hook.stat().st_uid == host_user.pw_uid
+
+
 def test_files_made_in_the_container_belong_to_the_host_user(container, host_user):
     container.exec("mkdir -p made-here && echo result > made-here/out.txt")
     for path in (container.folder / "made-here", container.folder / "made-here/out.txt"):
@@ -111,7 +119,8 @@ def test_jupyterlab_answers_with_its_token_and_runs_the_project_kernel(container
              "base = 'http://127.0.0.1:8888'\n"
              "def call(path, token=None, method='GET'):\n"
              "    headers = {'Authorization': 'token ' + token} if token else {}\n"
-             "    req = u.Request(base + path, method=method, headers=headers, data=b'{\"name\": \"uid-lab\"}' if method == 'POST' else None)\n"
+             "    body = b'{\"name\": \"uid-lab\"}' if method == 'POST' else None\n"
+             "    req = u.Request(base + path, method=method, headers=headers, data=body)\n"
              "    try:\n"
              "        with u.urlopen(req, timeout=10) as r: return r.status, json.loads(r.read() or b'null')\n"
              "    except e.HTTPError as err: return err.code, None\n"
@@ -131,7 +140,7 @@ def test_jupyterlab_answers_with_its_token_and_runs_the_project_kernel(container
 @pytest.fixture(scope="module")
 def job_image(docker, tmp_path_factory):
     root = render(tmp_path_factory.mktemp("job") / "uid-lab", lock=True, **ANSWERS)
-    shutil.copy(HOST_CA_BUNDLE, root / ".devcontainer/certs/host-ca.crt")
+    trust_host_ca(root)
     tag = "uid-lab-test:job"
     run([docker, "build", "-f", ".devcontainer/Dockerfile", "--target", "job", "-t", tag, "."],
         cwd=root, timeout=1800)
