@@ -10,6 +10,9 @@ Sources and what is derived from them:
                           and the <!-- sync:NAME --> blocks in the Markdown files listed below
   features/lib/*.sh    -> a copy in each feature that uses it (a published feature carries only its
                           own folder), and the shared checks of the cuda and cudnn feature tests
+  copier.yml           -> cookiecutter.json: the same questions, defaults and choices for
+                          `cookiecutter <this repository>` (hooks/cookiecutter_bridge.py hands the
+                          answers to Copier)
 
 Adding a CUDA or framework release: edit data/versions.yml, run this, commit what changed.
 """
@@ -17,6 +20,7 @@ Adding a CUDA or framework release: edit data/versions.yml, run this, commit wha
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from jinja2 import Environment, meta
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data/versions.yml"
@@ -175,10 +180,72 @@ def library_copy(source: Path, facts: Facts) -> Callable[[], str]:
     return render
 
 
+# --- cookiecutter.json from copier.yml ---------------------------------------------------------------
+
+def load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cookiecutter_json() -> str:
+    """Copier's questions for cookiecutter: each answer is free text (or yes/no), its default
+    Copier's, its prompt Copier's help naming the choices. Choices are not cookiecutter lists:
+    Copier checks every answer, so a refused one gets Copier's message whichever door it came in
+    by. Questions Copier never asks (`when: false`) become private `__` variables, rendered but not
+    asked; `__project_slug` names the project folder."""
+    bridge = load_module(ROOT / "hooks/cookiecutter_bridge.py")
+    questions = bridge.questions()
+    jinja = Environment(extensions=[load_module(ROOT / "hooks/extension.py").VersionsExtension])
+    variable = {key: f"__{key}" if bridge.computed(q) else key for key, q in questions.items()}
+
+    def depends_on_answers(text: str) -> bool:
+        return bool(meta.find_undeclared_variables(jinja.parse(text)) & set(questions))
+
+    def to_cookiecutter(text: str) -> str:
+        """Copier's Jinja over answers -> cookiecutter's (answers live under `cookiecutter.`)."""
+        names = "|".join(sorted(questions, key=len, reverse=True))
+        return re.sub(r"\{\{.*?\}\}", lambda block: re.sub(
+            rf"(?<![\w.'\"])({names})(?![\w'\"])", lambda m: f"cookiecutter.{variable[m[1]]}", block[0]), text)
+
+    def text(template: str) -> str:
+        """Help text: rendered, or with <answer> placeholders where it quotes other answers."""
+        if depends_on_answers(template):
+            return " ".join(re.sub(r"\{\{\s*(\w+)\s*\}\}", r"<\1>", template).split())
+        return " ".join(jinja.from_string(template).render().split())
+
+    context: dict = {"_generated_by": f"{COMMAND} from copier.yml: edit that, then run the command",
+                     "_extensions": ["hooks.cookiecutter_bridge.CookiecutterExtension"],
+                     "__cwd": "{{ cwd() }}"}
+    prompts: dict[str, str] = {}
+    for key, question in questions.items():
+        default = question.get("default")
+        context[variable[key]] = to_cookiecutter(default) if isinstance(default, str) else default
+        if bridge.computed(question):
+            continue
+        prompt = text(question["help"])
+        choices = question.get("choices")
+        if isinstance(choices, str) and not depends_on_answers(choices):
+            choices = json.loads(jinja.from_string(choices).render())
+        if isinstance(choices, dict):
+            prompt += ". One of: " + "; ".join(value if label == value else f"{value} = {label}"
+                                               for label, value in choices.items())
+        elif isinstance(choices, list):
+            prompt += ". One of: " + "; ".join(choices)
+        when = question.get("when")
+        if isinstance(when, str):
+            prompt += f" (used only when {' '.join(when.strip('{} ').split())})"
+        prompts[key] = prompt
+    context["__prompts__"] = prompts
+    return json.dumps(context, indent=2, ensure_ascii=False) + "\n"
+
+
 def derived_files() -> dict[Path, Callable[[], str]]:
     """Every derived file and how to make it."""
     facts = Facts(yaml.safe_load(DATA.read_text()))
     files: dict[Path, Callable[[], str]] = {
+        ROOT / "cookiecutter.json": cookiecutter_json,
         FEATURES / "env-doctor/versions.yml": lambda: header("data/versions.yml") + DATA.read_text(),
         FEATURES / "cuda/versions.sh": lambda: cuda_versions_sh(facts),
         FEATURES / "cudnn/versions.sh": lambda: cudnn_versions_sh(facts),

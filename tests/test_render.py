@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.utils.answers import REFUSED_ANSWERS
 from tests.utils.project import render
 
 FRAMEWORK_PACKAGE = {  # what pyproject.toml pins, by framework and accelerator
@@ -182,18 +183,7 @@ def test_lock_written_with_hashes_at_copy_time(tmp_path):
     assert "hash = \"sha256:" in lock
 
 
-@pytest.mark.parametrize("answers, message", [
-    ({"package_name": "import"}, "Python keyword"),
-    ({"package_name": "2fast"}, "not a valid package name"),
-    ({"package_name": "torch"}, "would shadow"),
-    ({"project_name": "-bad"}, "starting with a letter"),
-    ({"project_name": "Lab " + "x" * 61}, "65 characters long: use at most 64"),
-    ({"framework": "mxnet"}, "Invalid choice"),
-    ({"accelerator": "rocm"}, "Invalid choice"),
-    ({"python_version": "3.9"}, "Invalid choice"),
-    ({"base_image": "alpine:3"}, "Invalid choice"),
-    ({"jupyter_port": 80}, "1024 to 65535"),
-])
+@pytest.mark.parametrize("answers, message", REFUSED_ANSWERS)
 def test_refused_answer_leaves_nothing(tmp_path, answers, message):
     dst = tmp_path / "p"
     with pytest.raises(ValueError, match=message):

@@ -14,7 +14,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 # What sync.py reads and writes: a copy of these is a complete playground.
-TREE = ["data", "features", "docs", "scripts", "README.md"]
+TREE = ["data", "features", "docs", "scripts", "hooks", "README.md", "copier.yml", "cookiecutter.json"]
 
 
 def sync(root: Path, *args: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,18 @@
+"""Answers the template refuses, with (a regular expression of) the message that says why.
+
+One table for both front doors: tests/test_render.py gives them to Copier, tests/test_cookiecutter.py
+to cookiecutter.
+"""
+
+REFUSED_ANSWERS = [
+    ({"package_name": "import"}, "Python keyword"),
+    ({"package_name": "2fast"}, "not a valid package name"),
+    ({"package_name": "torch"}, "would shadow"),
+    ({"project_name": "-bad"}, "starting with a letter"),
+    ({"project_name": "Lab " + "x" * 61}, "65 characters long: use at most 64"),
+    ({"framework": "mxnet"}, "Invalid choice"),
+    ({"accelerator": "rocm"}, "Invalid choice"),
+    ({"python_version": "3.9"}, "Invalid choice"),
+    ({"base_image": "alpine:3"}, "Invalid choice"),
+    ({"jupyter_port": 80}, "1024 to 65535"),
+]
