@@ -65,6 +65,18 @@ def port_error(port: int) -> str:
     return "" if 1024 <= int(port) <= 65535 else "Use a port from 1024 to 65535."
 
 
+def index_url_error(url: str) -> str:
+    """A package index URL as uv takes it: http(s), a host, nothing that breaks TOML quoting."""
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/+-]*)?", url):
+        return (f"\"{url}\" is not an index URL: use http:// or https://, a host and a path, e.g. "
+                f"{versions.load()['frameworks']['pytorch']['cpu_index']} or your mirror of it.")
+    return ""
+
+
+def torch_cpu_index_default() -> str:
+    return versions.load()["frameworks"]["pytorch"]["cpu_index"]
+
+
 def project_features(framework: str, accelerator: str, jupyterlab: bool) -> list[str]:
     """Our features a project gets, in install order (cuda before cudnn, which follows its CUDA)."""
     features = []
@@ -138,6 +150,8 @@ class VersionsExtension(Extension):
             project_name_error=project_name_error,
             package_name_error=package_name_error,
             port_error=port_error,
+            index_url_error=index_url_error,
+            torch_cpu_index_default=torch_cpu_index_default,
             python_versions=versions.project_pythons,
             project_features=features_of_project,
             unused_feature_dir=unused_feature_dir,

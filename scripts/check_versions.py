@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hooks"))
 import versions
 
-PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14"]
+PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 PLATFORM = "x86_64-manylinux_2_28"
 RUNTIME = re.compile(r"^nvidia-cuda-runtime(?:-cu\d+)?==(\d+)\.(\d+)", re.M)
 CUDNN = re.compile(r"^nvidia-cudnn-cu\d+==(\d+)\.(\d+)", re.M)

@@ -2,8 +2,10 @@
 redone, and every user edit survives (conflicts are shown inline, never resolved by dropping them).
 
 Each test builds a template history in a temporary git repository, as Copier's own tests do:
-1.0.0 is today's template without its newest PyTorch release and one VS Code setting; 2.0.0 is
-today's template.
+1.0.0 is today's template without its newest PyTorch release (and the CUDA release only it uses)
+and one VS Code setting; 2.0.0 gets that release the way the release loop does, from
+scripts/discover_releases.py's data writer fed with the index metadata recorded when the release
+was found (tests/data/), plus the template change. 2.0.0 is then today's template.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 import yaml
 from uv import find_uv_bin
 
+from tests.test_discover_releases import DRIVERS, RECORDING, discovery
 from tests.utils.project import REPO
 
 TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features"]
@@ -29,6 +32,10 @@ NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
 def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
                           check=True, capture_output=True, text=True).stdout
+
+
+def versions_yml(text: str) -> dict:
+    return yaml.safe_load(text)
 
 
 def newest_torch() -> str:
@@ -51,14 +58,19 @@ def template_history(tmp_path) -> Path:
     data, devcontainer = repo / "data/versions.yml", repo / "template/.devcontainer/devcontainer.json.jinja"
     current_data, current_devcontainer = data.read_text(), devcontainer.read_text()
     assert NEW_SETTING in current_devcontainer
-    data.write_text("\n".join(line for line in current_data.splitlines()
-                              if not line.strip().startswith(f'"{newest_torch()}"')) + "\n")
+    new_cuda = versions_yml(current_data)["frameworks"]["pytorch"]["releases"][newest_torch()]["cuda"]
+    data.write_text("".join(line for line in current_data.splitlines(keepends=True)
+                            if not line.strip().startswith((f'"{newest_torch()}"', *(f'"{c}"' for c in new_cuda)))))
     devcontainer.write_text(current_devcontainer.replace(NEW_SETTING, ""))
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "1.0.0")
     git(repo, "tag", "1.0.0")
-    # 2.0.0: a framework release added (a data edit) and a template change.
-    data.write_text(current_data)
+    # 2.0.0: the release found on the index written by the discovery (the CUDA driver is the one
+    # fact a maintainer gives it, from NVIDIA's release notes), and a template change.
+    releases, cudas = discovery.discover(versions_yml(data.read_text()), discovery.RecordedIndex(RECORDING), DRIVERS)
+    assert [(r.framework, r.version) for r in releases] == [("pytorch", newest_torch())]
+    data.write_text(discovery.write_releases(data.read_text(), releases, {c: DRIVERS[c] for c in cudas}))
+    assert data.read_text() == current_data  # no hand edit: the writer gives today's data
     devcontainer.write_text(current_devcontainer)
     git(repo, "commit", "-qam", "2.0.0")
     git(repo, "tag", "2.0.0")

@@ -27,7 +27,7 @@ def dependencies(root) -> list[str]:
     ({"framework": "pytorch", "framework_version": "2.10.0", "cuda_version": "13.0"},
      "pytorch 2.10.0 is built for CUDA 12.8, not 13.0"),
     ({"framework": "jax", "framework_version": "0.6.2", "cuda_version": "13", "python_version": "3.12"},
-     "or jax 0.8.1 for CUDA 13"),
+     "or jax 0.12.0.1 / 0.11.2 / 0.10.2 / 0.9.2 / 0.8.3 / 0.8.1 for CUDA 13"),
     ({"framework": "tensorflow", "cuda_version": "13"}, "Invalid choice"),
     # a release or CUDA the template does not know
     ({"framework": "pytorch", "framework_version": "1.0.0"}, "Invalid choice"),

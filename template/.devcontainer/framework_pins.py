@@ -21,7 +21,9 @@ def parse(text: str) -> tuple[dict, dict]:
     """Requirement blocks by package, and the packages that require each package."""
     blocks, required_by, current, in_via = {}, {}, None, False
     for line in text.splitlines(keepends=True):
-        if line.strip() and not line[0].isspace() and not line.startswith("#"):
+        if line.startswith("--"):  # an option (--index-url, --extra-index-url): kept for every package
+            blocks[line], required_by[line], current = [line], {"*"}, None
+        elif line.strip() and not line[0].isspace() and not line.startswith("#"):
             current = normalize(NAME.match(line).group(1))
             blocks[current], required_by[current], in_via = [line], set(), False
         elif current is not None and line.startswith(" "):
@@ -49,7 +51,7 @@ def closure(roots: list[str], required_by: dict) -> set:
 
 def main() -> None:
     blocks, required_by = parse(sys.stdin.read())
-    keep = closure(sys.argv[1:], required_by)
+    keep = closure(sys.argv[1:], required_by) | {line for line, parents in required_by.items() if "*" in parents}
     sys.stdout.write("".join(line for pkg, lines in blocks.items() if pkg in keep for line in lines))
 
 

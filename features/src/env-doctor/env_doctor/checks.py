@@ -88,6 +88,33 @@ def compute_support(versions: dict, fw: dict, cc: str) -> tuple[bool | None, str
     return None, "no arch list from the framework and no versions.yml data for this release"
 
 
+def release_check(versions: dict, template: dict | None) -> dict | None:
+    """Is the project's lock behind the newest framework release the template's data knows for
+    its Python? None when the project has no template answers, framework or lock entry."""
+    if not template or template.get("framework") in (None, "none"):
+        return None
+    spec = versions["frameworks"].get(template["framework"])
+    locked = (template.get("locked") or {}).get(spec.get("module")) if spec else None
+    if not locked:
+        return None
+    python = template.get("python_version")
+    known = [v for v, r in spec["releases"].items() if not python or python in r["python"]]
+    if not known:
+        return None
+    newest = max(known, key=vkey)
+    name, answer = spec["module"], str(template.get("framework_version") or "latest")
+    if vkey(locked) >= vkey(newest):
+        return check("releases", "ok", f"{name} {locked} is the newest release the template knows"
+                     + (f" for Python {python}" if python else ""))
+    message = (f"the template has {name} {newest}" + (f" for Python {python}" if python else "")
+               + f"; this project's uv.lock has {locked}")
+    if answer == "latest":
+        return check("releases", "warn", message + " although it answered framework_version 'latest'",
+                     "run `copier update --trust` in the project: it moves to the newest release and re-locks")
+    return check("releases", "info", message + f" (framework_version is pinned to {answer}). To roll it in: "
+                 "`copier update --trust --data framework_version=latest`")
+
+
 def check(name: str, status: str, message: str, hint: str | None = None) -> dict:
     return {"name": name, "status": status, "message": message, "hint": hint}
 
@@ -204,6 +231,11 @@ def evaluate(facts: dict, versions: dict) -> list[dict]:
                 results.append(check("compute", "info", f"{name} on {label}: {how}"))
             else:
                 results.append(check("compute", "ok", f"{name} runs on {label}: {how}"))
+
+    # Framework release: is the project's lock behind the template's newest?
+    behind = release_check(versions, facts.get("template"))
+    if behind:
+        results.append(behind)
 
     # Shared memory for data loader workers
     shm = facts["shm"]["bytes"]

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -221,6 +222,26 @@ def lockfile_facts(project: Path | None) -> dict | None:
     return {"path": str(lock), "sha256": hashlib.sha256(lock.read_bytes()).hexdigest()}
 
 
+LOCKED_PACKAGE = re.compile(r'^\[\[package\]\]\nname = "([^"]+)"\nversion = "([^"]+)"', re.M)
+
+
+def template_facts(project: Path | None) -> dict | None:
+    """The project's template answers (.copier-answers.yml) and the framework releases its uv.lock
+    holds: what the releases check compares with versions.yml."""
+    if project is None or not (project / ".copier-answers.yml").is_file():
+        return None
+    import yaml  # from env-doctor's own environment
+
+    try:
+        answers = yaml.safe_load((project / ".copier-answers.yml").read_text()) or {}
+        lock = (project / "uv.lock").read_text() if (project / "uv.lock").is_file() else ""
+    except (OSError, yaml.YAMLError):
+        return None
+    return {"framework": answers.get("framework"), "framework_version": answers.get("framework_version"),
+            "python_version": str(answers.get("python_version") or ""), "template_version": answers.get("_commit"),
+            "locked": dict(LOCKED_PACKAGE.findall(lock))}
+
+
 def collect(python: str | None = None, project: str | None = None) -> dict:
     """Every fact env-doctor knows about this container, as plain JSON-able data."""
     interpreter = project_python(python)
@@ -242,5 +263,6 @@ def collect(python: str | None = None, project: str | None = None) -> dict:
         "cpu": cpu_facts(),
         "os": os_facts(),
         "lockfile": lockfile_facts(find_project(project)),
+        "template": template_facts(find_project(project)),
         "packages": probe.get("packages", {}),
     }

@@ -1,0 +1,91 @@
+"""CPU PyTorch projects take torch from PyTorch's CPU wheel index (no CUDA libraries), through a uv
+index for torch alone; CUDA projects keep PyPI's build. The lock is made against a stand-in index
+on 127.0.0.1 serving a real CPU wheel (PyTorch's own index cannot be reached from the test machines)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+from uv import find_uv_bin
+
+from tests.utils.project import render
+from tests.utils.wheel_index import find_wheel, serve, write_index
+
+UV = shutil.which("uv") or find_uv_bin()
+PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+AARCH64 = "    \"sys_platform == 'linux' and platform_machine == 'aarch64'\",\n"
+
+
+def pyproject(root) -> dict:
+    return tomllib.loads((root / "pyproject.toml").read_text())
+
+
+def test_cpu_project_takes_torch_from_pytorchs_cpu_index(tmp_path):
+    uv = pyproject(render(tmp_path / "p", framework="pytorch", accelerator="cpu"))["tool"]["uv"]
+    assert uv["index"] == [{"name": "pytorch-cpu", "url": PYTORCH_CPU_INDEX, "explicit": True}]
+    assert uv["sources"] == {"torch": {"index": "pytorch-cpu"}}  # torch alone
+    assert len(uv["required-environments"]) == 2  # the product still locks for x86_64 and aarch64
+
+
+@pytest.mark.parametrize("framework, accelerator", [("pytorch", "cuda"), ("jax", "cpu"), ("tensorflow", "cpu")])
+def test_other_projects_have_no_extra_index(tmp_path, framework, accelerator):
+    root = render(tmp_path / "p", framework=framework, accelerator=accelerator)
+    assert "index" not in pyproject(root)["tool"]["uv"] and "sources" not in pyproject(root)["tool"]["uv"]
+    assert "--emit-index-url" not in (root / ".devcontainer/Dockerfile").read_text()
+
+
+def test_mirror_answer_is_used(tmp_path):
+    mirror = "https://pypi-mirror.corp.example/pytorch/whl/cpu"
+    root = render(tmp_path / "p", framework="pytorch", accelerator="cpu", torch_cpu_index=mirror)
+    assert pyproject(root)["tool"]["uv"]["index"][0]["url"] == mirror
+    assert (root / ".copier-answers.yml").read_text().count(mirror) == 1  # kept for `copier update`
+
+
+@pytest.mark.parametrize("bad", ["download.pytorch.org/whl/cpu", "ftp://mirror/whl", 'https://x/"; rm', "https://"])
+def test_bad_index_url_is_refused(tmp_path, bad):
+    with pytest.raises(ValueError, match="is not an index URL"):
+        render(tmp_path / "p", framework="pytorch", accelerator="cpu", torch_cpu_index=bad)
+    assert not (tmp_path / "p").exists()
+
+
+def test_lock_takes_the_cpu_wheel_with_its_hash_from_the_index(tmp_path):
+    wheel = find_wheel("torch-2.13.0+cpu-cp311-*.whl")
+    assert wheel, "this test needs torch-2.13.0+cpu (cp311) in pip's find-links folder (`pip config list`)"
+    write_index(tmp_path / "index", [wheel])
+    with serve(tmp_path / "index") as url:
+        root = render(tmp_path / "p", framework="pytorch", accelerator="cpu", python_version="3.11",
+                      framework_version="2.13.0", torch_cpu_index=url)
+        # The stand-in serves only the x86_64 wheel; PyTorch's real CPU index has aarch64 ones too.
+        path = root / "pyproject.toml"
+        path.write_text(path.read_text().replace(AARCH64, ""))
+        subprocess.run([UV, "lock"], cwd=root, check=True, capture_output=True)
+    lock = tomllib.loads((root / "uv.lock").read_text())
+    torch = next(p for p in lock["package"] if p["name"] == "torch")
+    assert torch["version"] == "2.13.0+cpu" and torch["source"] == {"registry": url}
+    assert [w["hash"] for w in torch["wheels"]] == [f"sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}"]
+    names = {p["name"] for p in lock["package"]}
+    assert not any(n.startswith(("nvidia-", "cuda-", "triton")) for n in names), names
+    others = [p for p in lock["package"] if p["name"] not in ("torch", root.name) and "registry" in p["source"]]
+    assert others and all(p["source"]["registry"] != url for p in others)  # only torch from that index
+
+
+def test_framework_layer_keeps_the_index_options(tmp_path):
+    """The image's framework layer (.devcontainer/framework_pins.py) keeps uv export's index lines,
+    so torch's CPU build is installed from the project's index, and leaves out the rest of the lock."""
+    root = render(tmp_path / "p", framework="pytorch", accelerator="cpu")
+    export = ("--index-url https://index.example/simple\n--extra-index-url https://torch.example/whl/cpu\n"
+              "filelock==3.0 \\\n    --hash=sha256:aa\n    # via torch\n"
+              "rich==13.0 \\\n    --hash=sha256:bb\n    # via demo\n"
+              "torch==2.13.0+cpu \\\n    --hash=sha256:cc\n    # via demo\n")
+    kept = subprocess.run([sys.executable, str(root / ".devcontainer/framework_pins.py"), "torch"], input=export,
+                          capture_output=True, text=True, check=True).stdout
+    assert kept.splitlines()[:2] == ["--index-url https://index.example/simple",
+                                     "--extra-index-url https://torch.example/whl/cpu"]
+    assert "torch==2.13.0+cpu" in kept and "filelock==3.0" in kept and "rich" not in kept
+    dockerfile = (root / ".devcontainer/Dockerfile").read_text()
+    assert "--emit-index-url" in dockerfile and "--require-hashes --no-deps --index-strategy unsafe-best-match" in dockerfile
