@@ -221,6 +221,8 @@ def cookiecutter_json() -> str:
     prompts: dict[str, str] = {}
     for key, question in questions.items():
         default = question.get("default")
+        if isinstance(default, str) and "{{" in default and not depends_on_answers(default):
+            default = jinja.from_string(default).render()  # a value from the template's data
         context[variable[key]] = to_cookiecutter(default) if isinstance(default, str) else default
         if bridge.computed(question):
             continue
