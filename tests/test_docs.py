@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.utils.project import REPO, copy_repo_parts
+
 # What the build reads: a copy of these is a complete playground.
 TREE = ["mkdocs.yml", "docs", "scripts", "hooks", "copier.yml", "data", "features"]
 REFERENCE = ["questions", "features", "support-matrix", "env-doctor"]
@@ -36,13 +37,7 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def playground(tmp_path) -> Path:
-    for name in TREE:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, tmp_path / name)
-    return tmp_path
+    return copy_repo_parts(TREE, tmp_path)
 
 
 def page(site: Path, name: str) -> str:

@@ -4,7 +4,6 @@ CUDA release reaches every derived file from one data edit."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.utils.project import REPO, copy_repo_parts
+
 # What sync.py reads and writes: a copy of these is a complete playground.
 TREE = ["data", "features", "docs", "scripts", "hooks", "README.md", "copier.yml", "cookiecutter.json"]
 
@@ -24,13 +24,7 @@ def sync(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def playground(tmp_path) -> Path:
-    for name in TREE:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, tmp_path / name)
-    return tmp_path
+    return copy_repo_parts(TREE, tmp_path)
 
 
 def test_derived_files_are_current():

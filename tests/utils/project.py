@@ -23,3 +23,14 @@ def render(dst: Path, lock: bool = False, **answers) -> Path:
 def trust_host_ca(project: Path) -> None:
     """Builds of the project trust this machine's TLS-intercepting proxy (.devcontainer/certs)."""
     shutil.copy(HOST_CA_BUNDLE, project / ".devcontainer/certs/host-ca.crt")
+
+
+def copy_repo_parts(names: list[str], dst: Path) -> Path:
+    """A scratch copy of the named files and folders of this repository (tests that edit them)."""
+    for name in names:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, dst / name)
+    return dst
