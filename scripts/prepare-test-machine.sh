@@ -3,6 +3,9 @@
 #   - a running Docker Engine (installed from the distro and started here when only the client exists),
 #   - the devcontainer CLI (npm @devcontainers/cli, the engine VS Code uses),
 #   - the local base images the tests build on (pulled when a registry answers, else made with debootstrap),
+#     and the feature test base image (scripts/make-feature-test-base.sh),
+#   - a local OCI registry on 127.0.0.1:5000 (Debian's docker-registry, no auth) that the feature
+#     publishing tests push to; the devcontainer CLI reaches it as localhost:5000,
 #   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests.
 # Every step prints what it does; any failure stops the script with a non-zero exit, so CI never
 # runs the integration tests against a missing engine.
@@ -11,6 +14,9 @@ set -euo pipefail
 DEVCONTAINER_CLI_VERSION="${DEVCONTAINER_CLI_VERSION:-0.89.0}"
 read -r -a BASE_IMAGES <<<"${TEST_BASE_IMAGES:-debian:bookworm}"
 DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
+REGISTRY_ADDR="127.0.0.1:5000"
+REGISTRY_DIR="${REGISTRY_DIR:-/var/lib/mltemplate-registry}"
+REGISTRY_LOG="${REGISTRY_LOG:-/tmp/docker-registry.log}"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -88,8 +94,31 @@ make_test_user() {
     say "created test user $TEST_USER (UID $TEST_UID, group docker)"
 }
 
+registry_up() { curl -fsS -o /dev/null "http://$REGISTRY_ADDR/v2/" 2>/dev/null; }
+
+# Plain HTTP on loopback only, no auth: a throwaway registry for the publishing tests.
+start_registry() {
+    if registry_up; then say "registry already answering on $REGISTRY_ADDR"; return; fi
+    command -v docker-registry >/dev/null 2>&1 || apt_install docker-registry
+    command -v curl >/dev/null 2>&1 || apt_install curl
+    as_root mkdir -p "$REGISTRY_DIR/data"
+    printf '%s\n' 'version: 0.1' 'log:' '  level: warn' 'storage:' '  filesystem:' \
+        "    rootdirectory: $REGISTRY_DIR/data" '  delete:' '    enabled: true' 'http:' \
+        "  addr: $REGISTRY_ADDR" | as_root tee "$REGISTRY_DIR/config.yml" >/dev/null
+    say "starting docker-registry on $REGISTRY_ADDR (log: $REGISTRY_LOG)"
+    as_root sh -c "nohup docker-registry serve '$REGISTRY_DIR/config.yml' >'$REGISTRY_LOG' 2>&1 &"
+    for _ in $(seq 1 30); do
+        registry_up && { say "registry is up on $REGISTRY_ADDR"; return; }
+        sleep 1
+    done
+    tail -n 30 "$REGISTRY_LOG" >&2 || true
+    die "docker-registry did not answer on $REGISTRY_ADDR within 30 s (see $REGISTRY_LOG)"
+}
+
 start_engine
 install_devcontainer_cli
 make_test_user
 for image in "${BASE_IMAGES[@]}"; do make_base_image "$image"; done
+start_registry
+"$(dirname "$0")/make-feature-test-base.sh"
 say "test machine ready"

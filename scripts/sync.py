@@ -13,6 +13,14 @@ Sources and what is derived from them:
   copier.yml           -> cookiecutter.json: the same questions, defaults and choices for
                           `cookiecutter <this repository>` (hooks/cookiecutter_bridge.py hands the
                           answers to Copier)
+  features/src/<id>/devcontainer-feature.json + NOTES.md, features/publish.json (the namespace)
+                       -> features/src/<id>/README.md, written by the devcontainer CLI's
+                          `devcontainer features generate-docs` (the CLI must be on PATH)
+  features/src/<id>/   -> features/releases.json: each feature's version and a digest of its files
+                          (all but README.md).
+                          A feature whose files changed while its version stayed the same is refused:
+                          bump "version" in its devcontainer-feature.json (a published version is
+                          never published again, so the change would never reach users).
 
 Adding a CUDA or framework release: edit data/versions.yml, run this, commit what changed.
 """
@@ -20,10 +28,14 @@ Adding a CUDA or framework release: edit data/versions.yml, run this, commit wha
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,7 +46,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data/versions.yml"
 LIB = ROOT / "features/lib"
 FEATURES = ROOT / "features/src"
+PUBLISH = ROOT / "features/publish.json"     # hand-written: where the features are published
+RELEASES = ROOT / "features/releases.json"   # generated: version + content digest of each feature
 COMMAND = "python scripts/sync.py"
+SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 
 # Shared shell library -> the features (or feature tests) that ship a copy.
 LIBRARY_COPIES = {
@@ -44,7 +59,7 @@ LIBRARY_COPIES = {
 }
 # Markdown files with <!-- sync:NAME -->...<!-- /sync:NAME --> blocks filled from the data.
 MARKDOWN = [ROOT / "README.md", ROOT / "docs/cuda-features.md", ROOT / "docs/env-doctor.md",
-            FEATURES / "jupyterlab/README.md"]
+            *(FEATURES / f / "NOTES.md" for f in ("cuda", "cudnn", "env-doctor", "jupyterlab"))]
 BLOCK = re.compile(r"(<!-- sync:([\w.-]+) -->)(.*?)(<!-- /sync:\2 -->)", re.S)
 
 
@@ -267,28 +282,125 @@ def derived_files() -> dict[Path, Callable[[], str]]:
     return files
 
 
+# --- published features: metadata, READMEs, release record -----------------------------------------
+
+def feature_ids() -> list[str]:
+    return sorted(p.parent.name for p in FEATURES.glob("*/devcontainer-feature.json"))
+
+
+def metadata_problems(feature: str, spec: dict) -> list[str]:
+    """What `devcontainer features publish` would refuse or publish wrongly."""
+    problems = []
+    if spec.get("id") != feature:
+        problems.append(f"id {spec.get('id')!r} is not the folder name {feature!r}")
+    if not SEMVER.fullmatch(str(spec.get("version", ""))):
+        problems.append(f"version {spec.get('version')!r} is not MAJOR.MINOR.PATCH")
+    for key in ("name", "description"):
+        if not spec.get(key):
+            problems.append(f"{key} is missing")
+    for name, option in spec.get("options", {}).items():
+        kind, default = option.get("type"), option.get("default")
+        if kind not in ("string", "boolean"):
+            problems.append(f"option {name}: type must be string or boolean")
+        elif not isinstance(default, str if kind == "string" else bool):
+            problems.append(f"option {name}: default {default!r} is not a {kind}")
+        elif default not in option.get("enum", [default]):
+            problems.append(f"option {name}: default {default!r} is not one of its enum")
+        if not option.get("description"):
+            problems.append(f"option {name}: description is missing")
+    return [f"features/src/{feature}/devcontainer-feature.json: {p}" for p in problems]
+
+
+def content_digest(folder: Path) -> str:
+    """Digest of what `devcontainer features publish` packs: every file's path, mode and bytes, but
+    README.md, which follows from the others plus the namespace and the CLI's doc format (moving the
+    features or upgrading the CLI needs no new versions)."""
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "README.md"):
+        mode = "x" if path.stat().st_mode & 0o111 else "-"
+        lines.append(f"{path.relative_to(folder).as_posix()} {mode} {hashlib.sha256(path.read_bytes()).hexdigest()}\n")
+    return "sha256:" + hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def generate_docs(src: Path, namespace: str) -> None:
+    cli = shutil.which("devcontainer")
+    if cli is None:
+        sys.exit("the devcontainer CLI writes the features' README.md (`devcontainer features generate-docs`): "
+                 "install it (scripts/prepare-test-machine.sh, or npm install -g @devcontainers/cli)")
+    result = subprocess.run([cli, "features", "generate-docs", "--project-folder", str(src), "--namespace", namespace],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"devcontainer features generate-docs failed:\n{result.stdout}{result.stderr}")
+
+
+def published_features(wanted: dict[Path, str]) -> tuple[dict[Path, str], list[str]]:
+    """READMEs and the release record, from the features as the other derived files will leave them.
+
+    Returns those files and the features whose content changed without a version bump."""
+    namespace = json.loads(PUBLISH.read_text())["namespace"]
+    ids = feature_ids()
+    recorded = json.loads(RELEASES.read_text())["features"] if RELEASES.exists() else {}
+    files, unbumped, problems = {}, [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = Path(tmp) / "src"
+        shutil.copytree(FEATURES, stage, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))
+        for path, text in wanted.items():
+            if path.is_relative_to(FEATURES):
+                (stage / path.relative_to(FEATURES)).write_text(text)
+        for feature in ids:
+            problems += metadata_problems(feature, json.loads((stage / feature / "devcontainer-feature.json").read_text()))
+        if problems:
+            sys.exit("Feature metadata refused:\n  " + "\n  ".join(problems))
+        generate_docs(stage, namespace)
+        record = {}
+        for feature in ids:
+            files[FEATURES / feature / "README.md"] = (stage / feature / "README.md").read_text()
+            version = json.loads((stage / feature / "devcontainer-feature.json").read_text())["version"]
+            entry = {"version": version, "digest": content_digest(stage / feature)}
+            previous = recorded.get(feature)
+            if previous and previous["version"] == version and previous["digest"] != entry["digest"]:
+                unbumped.append(f"{feature} (still {version})")
+                entry = previous
+            record[feature] = entry
+    files[RELEASES] = json.dumps({
+        "comment": f"Generated by {COMMAND}: each feature's version and a digest of its files "
+                   "(features/src/<id>). Changed files need a new version in devcontainer-feature.json.",
+        "features": record}, indent=4) + "\n"
+    return files, unbumped
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a derived file is stale")
     args = parser.parse_args(argv)
+    wanted = {path: render() for path, render in derived_files().items()}
+    features, unbumped = published_features(wanted)
+    wanted.update(features)
     stale = []
-    for path, render in derived_files().items():
-        wanted = render()
-        if path.exists() and path.read_text() == wanted:
+    for path, text in wanted.items():
+        if path.exists() and path.read_text() == text:
             continue
         stale.append(path.relative_to(ROOT))
         if not args.check:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(wanted)
+            path.write_text(text)
             print(f"wrote {path.relative_to(ROOT)}")
+    failed = False
     if args.check and stale:
-        print("Stale derived files (edit their source, then run `python scripts/sync.py`):", file=sys.stderr)
+        print(f"Stale derived files (edit their source, then run `{COMMAND}`):", file=sys.stderr)
         for path in stale:
             print(f"  {path}", file=sys.stderr)
-        return 1
-    if not stale:
+        failed = True
+    if unbumped:
+        print("Features changed without a new version: bump \"version\" in their devcontainer-feature.json "
+              f"(patch for fixes, minor for new options, major for breaking changes), then run `{COMMAND}`:",
+              file=sys.stderr)
+        for feature in unbumped:
+            print(f"  {feature}", file=sys.stderr)
+        failed = True
+    if not stale and not failed:
         print("all derived files are current")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from tests.utils.docker import require_engine, run
-from tests.utils.project import HOST_CA_BUNDLE
+from tests.utils.project import HOST_CA_BUNDLE, REPO
 
 TEST_BASE_IMAGE = "mltemplate-test-base:bookworm"
 
@@ -25,19 +25,12 @@ def docker(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def test_base_image(docker, tmp_path_factory) -> str:
-    """debian:bookworm that trusts this machine's CA bundle, for feature tests outside the template.
+def test_base_image(docker) -> str:
+    """debian:bookworm that trusts this machine's CA bundle, for feature tests outside the template,
+    built by scripts/make-feature-test-base.sh (the documented way to run a feature test alone).
 
     (Generated projects get the same trust through .devcontainer/certs, the template's own way.)
     """
-    context = tmp_path_factory.mktemp("test-base")
-    shutil.copy(HOST_CA_BUNDLE, context / "host-ca.crt")
-    (context / "Dockerfile").write_text(
-        "FROM debian:bookworm\n"
-        "COPY host-ca.crt /usr/local/share/ca-certificates/host-ca.crt\n"
-        "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates "
-        "&& update-ca-certificates && rm -rf /var/lib/apt/lists/*\n"
-        "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt\n"
-    )
-    run([docker, "build", "-q", "-t", TEST_BASE_IMAGE, str(context)])
+    run([str(REPO / "scripts/make-feature-test-base.sh")],
+        env={"DOCKER": docker, "FEATURE_TEST_BASE": TEST_BASE_IMAGE, "CA_BUNDLE": str(HOST_CA_BUNDLE)})
     return TEST_BASE_IMAGE

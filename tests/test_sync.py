@@ -1,5 +1,6 @@
-"""scripts/sync.py: every derived file is current, a drifted copy is caught and repaired, and a new
-CUDA release reaches every derived file from one data edit."""
+"""scripts/sync.py: every derived file is current, a drifted copy is caught and repaired, a new
+CUDA release reaches every derived file from one data edit, the features' READMEs are the CLI's
+generate-docs output, and a feature changed without a new version is refused."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ def sync(root: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture
 def playground(tmp_path) -> Path:
     return copy_repo_parts(TREE, tmp_path)
+
+
+def bump(root: Path, feature: str, version: str) -> None:
+    path = root / "features/src" / feature / "devcontainer-feature.json"
+    path.write_text(path.read_text().replace('"version": "1.0.0"', f'"version": "{version}"', 1))
+
+
+def released(root: Path) -> dict:
+    return json.loads((root / "features/releases.json").read_text())["features"]
 
 
 def test_derived_files_are_current():
@@ -69,14 +79,23 @@ def test_a_new_cuda_release_is_one_data_edit(playground):
     data_file.write_text(data)
     assert yaml.safe_load(data)["cuda"]["releases"]["13.1"]["runtime_wheel"]
     result = sync(playground)
+    # Every derived file is written, but the features whose files changed need a new version.
+    assert result.returncode == 1
+    assert "cuda (still 1.0.0)" in result.stderr and "env-doctor (still 1.0.0)" in result.stderr
+    assert "cudnn" not in result.stderr and "jupyterlab" not in result.stderr
+    for feature in ("cuda", "env-doctor"):
+        bump(playground, feature, "1.0.1")
+    result = sync(playground)
     assert result.returncode == 0, result.stderr
+    assert released(playground)["cuda"]["version"] == "1.0.1"
     features = playground / "features/src"
     assert ' 13.0 13.1"\n' in (features / "cuda/versions.sh").read_text()  # CUDA_SUPPORTED
     assert "13.1) echo nvidia-cuda-runtime==13.1.80" in (features / "cuda/versions.sh").read_text()
     proposals = json.loads((features / "cuda/devcontainer-feature.json").read_text())["options"]["version"]["proposals"]
     assert proposals[-1] == "13.1"
     assert "| 13.1 | `nvidia-cuda-runtime==13.1.80` | no | >= 590.44.01 | >= 580.65.06 |" in (
-        playground / "docs/cuda-features.md").read_text()
+        features / "cuda/NOTES.md").read_text()
+    assert "13.1" in (features / "cuda/README.md").read_text()
     assert '"13.1": {min_driver: "590.44.01"' in (features / "env-doctor/versions.yml").read_text()
     assert sync(playground, "--check").returncode == 0
 
@@ -87,3 +106,76 @@ def test_inconsistent_data_is_refused_with_the_reason(playground):
     result = sync(playground, "--check")
     assert result.returncode == 1
     assert "feature_default 12.3 has no runtime_wheel" in result.stderr
+
+
+def test_each_feature_readme_is_generated_from_its_metadata_and_notes():
+    namespace = json.loads((REPO / "features/publish.json").read_text())["namespace"]
+    for feature in ("cuda", "cudnn", "env-doctor", "jupyterlab"):
+        folder = REPO / "features/src" / feature
+        spec = json.loads((folder / "devcontainer-feature.json").read_text())
+        readme = (folder / "README.md").read_text()
+        assert readme.lstrip().startswith(f"# {spec['name']} ({feature})")
+        assert f'"ghcr.io/{namespace}/{feature}:1": {{}}' in readme
+        for option in spec["options"]:
+            assert f"\n| {option} | " in readme, (feature, option)
+        assert (folder / "NOTES.md").read_text() in readme
+        assert "auto-generated from the [devcontainer-feature.json]" in readme
+    # The CUDA release table has one generator, filling the cuda feature's notes.
+    assert "| 12.8 | `nvidia-cuda-runtime-cu12==" in (REPO / "features/src/cuda/README.md").read_text()
+    assert "| 12.8 | `nvidia-cuda-runtime-cu12==" not in (REPO / "docs/cuda-features.md").read_text()
+
+
+def test_a_stale_readme_is_named_and_regenerated(playground):
+    spec_file = playground / "features/src/env-doctor/devcontainer-feature.json"
+    spec_file.write_text(spec_file.read_text().replace("Run 'env-doctor --quiet' at container start", "Check at start"))
+    notes = playground / "features/src/env-doctor/NOTES.md"
+    notes.write_text(notes.read_text() + "\nA new note.\n")
+    bump(playground, "env-doctor", "1.1.0")
+    result = sync(playground, "--check")
+    assert result.returncode == 1
+    assert "features/src/env-doctor/README.md" in result.stderr and "features/releases.json" in result.stderr
+    assert sync(playground).returncode == 0
+    readme = (playground / "features/src/env-doctor/README.md").read_text()
+    assert "| checkOnStart | Check at start:" in readme and "A new note." in readme
+    assert released(playground)["env-doctor"]["version"] == "1.1.0"
+    assert sync(playground, "--check").returncode == 0
+
+
+def test_the_namespace_setting_reaches_every_readme(playground):
+    setting = playground / "features/publish.json"
+    namespace = json.loads(setting.read_text())["namespace"]
+    setting.write_text(setting.read_text().replace(f'"{namespace}"', '"example-org/example-repo"'))
+    assert sync(playground).returncode == 0
+    for feature in ("cuda", "cudnn", "env-doctor", "jupyterlab"):
+        assert f"ghcr.io/example-org/example-repo/{feature}:1" in (
+            playground / "features/src" / feature / "README.md").read_text()
+
+
+def test_a_feature_changed_without_a_new_version_is_refused(playground):
+    before = released(playground)["jupyterlab"]
+    script = playground / "features/src/jupyterlab/install.sh"
+    script.write_text(script.read_text() + "\n# a fix\n")
+    for args in (["--check"], []):
+        result = sync(playground, *args)
+        assert result.returncode == 1
+        assert "bump \"version\" in their devcontainer-feature.json" in result.stderr
+        assert "jupyterlab (still 1.0.0)" in result.stderr
+        assert released(playground)["jupyterlab"] == before  # the record keeps the published state
+    bump(playground, "jupyterlab", "1.0.1")
+    assert sync(playground).returncode == 0
+    after = released(playground)["jupyterlab"]
+    assert after["version"] == "1.0.1" and after["digest"] != before["digest"]
+    assert sync(playground, "--check").returncode == 0
+
+
+@pytest.mark.parametrize("edit, message", [
+    (('"id": "cudnn"', '"id": "cuDNN"'), "id 'cuDNN' is not the folder name 'cudnn'"),
+    (('"version": "1.0.0"', '"version": "1.0"'), "version '1.0' is not MAJOR.MINOR.PATCH"),
+    (('"default": "pypi"', '"default": "conda"'), "option source: default 'conda' is not one of its enum"),
+])
+def test_invalid_feature_metadata_is_refused(playground, edit, message):
+    spec_file = playground / "features/src/cudnn/devcontainer-feature.json"
+    spec_file.write_text(spec_file.read_text().replace(*edit, 1))
+    result = sync(playground, "--check")
+    assert result.returncode == 1
+    assert f"features/src/cudnn/devcontainer-feature.json: {message}" in result.stderr

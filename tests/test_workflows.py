@@ -1,8 +1,11 @@
 """The repository's own workflows (.github/workflows): valid for GitHub (its workflow schema, as
-check-jsonschema vendors it), and the release loop they run: discover -> pull request -> CI -> tag."""
+check-jsonschema vendors it), the release loop they run (discover -> pull request -> CI -> tag), and
+the features' release workflow publishing what the tests publish, with the CLI version that writes
+the READMEs."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -68,3 +71,15 @@ def test_release_tag_reads_the_repositorys_tags(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert release_tag.main([]) == 0
     assert capsys.readouterr().out.strip() == "1.5.0"
+
+
+def test_release_workflow_checks_then_publishes_every_feature():
+    workflow = yaml.safe_load((REPO / ".github/workflows/features.yml").read_text())
+    check, publish = workflow["jobs"]["check"], workflow["jobs"]["publish"]
+    assert any(step.get("run") == "python scripts/sync.py --check" for step in check["steps"])
+    assert publish["needs"] == "check" and publish["permissions"]["packages"] == "write"
+    command = publish["steps"][-1]["run"]
+    assert command.startswith("devcontainer features publish --registry ghcr.io") and command.endswith(" ./features/src")
+    prepare = (REPO / "scripts/prepare-test-machine.sh").read_text()
+    pinned = re.search(r'DEVCONTAINER_CLI_VERSION="\$\{DEVCONTAINER_CLI_VERSION:-([\d.]+)\}"', prepare)[1]
+    assert workflow["env"]["DEVCONTAINER_CLI_VERSION"] == pinned
