@@ -28,9 +28,18 @@ def playground(tmp_path) -> Path:
     return copy_repo_parts(TREE, tmp_path)
 
 
-def bump(root: Path, feature: str, version: str) -> None:
+def bump(root: Path, feature: str, new_version: str) -> None:
     path = root / "features/src" / feature / "devcontainer-feature.json"
-    path.write_text(path.read_text().replace('"version": "1.0.0"', f'"version": "{version}"', 1))
+    path.write_text(path.read_text().replace(f'"version": "{version(root, feature)}"', f'"version": "{new_version}"', 1))
+
+
+def version(root: Path, feature: str) -> str:
+    return json.loads((root / "features/src" / feature / "devcontainer-feature.json").read_text())["version"]
+
+
+def next_patch(root: Path, feature: str) -> str:
+    major, minor, patch = version(root, feature).split(".")
+    return f"{major}.{minor}.{int(patch) + 1}"
 
 
 def released(root: Path) -> dict:
@@ -81,13 +90,15 @@ def test_a_new_cuda_release_is_one_data_edit(playground):
     result = sync(playground)
     # Every derived file is written, but the features whose files changed need a new version.
     assert result.returncode == 1
-    assert "cuda (still 1.0.0)" in result.stderr and "env-doctor (still 1.0.0)" in result.stderr
+    assert f"cuda (still {version(playground, 'cuda')})" in result.stderr
+    assert f"env-doctor (still {version(playground, 'env-doctor')})" in result.stderr
     assert "cudnn" not in result.stderr and "jupyterlab" not in result.stderr
+    new_cuda = next_patch(playground, "cuda")
     for feature in ("cuda", "env-doctor"):
-        bump(playground, feature, "1.0.1")
+        bump(playground, feature, next_patch(playground, feature))
     result = sync(playground)
     assert result.returncode == 0, result.stderr
-    assert released(playground)["cuda"]["version"] == "1.0.1"
+    assert released(playground)["cuda"]["version"] == new_cuda
     features = playground / "features/src"
     assert ' 13.0 13.1"\n' in (features / "cuda/versions.sh").read_text()  # CUDA_SUPPORTED
     assert "13.1) echo nvidia-cuda-runtime==13.1.80" in (features / "cuda/versions.sh").read_text()
@@ -130,14 +141,15 @@ def test_a_stale_readme_is_named_and_regenerated(playground):
     spec_file.write_text(spec_file.read_text().replace("Run 'env-doctor --quiet' at container start", "Check at start"))
     notes = playground / "features/src/env-doctor/NOTES.md"
     notes.write_text(notes.read_text() + "\nA new note.\n")
-    bump(playground, "env-doctor", "1.1.0")
+    new_version = next_patch(playground, "env-doctor")
+    bump(playground, "env-doctor", new_version)
     result = sync(playground, "--check")
     assert result.returncode == 1
     assert "features/src/env-doctor/README.md" in result.stderr and "features/releases.json" in result.stderr
     assert sync(playground).returncode == 0
     readme = (playground / "features/src/env-doctor/README.md").read_text()
     assert "| checkOnStart | Check at start:" in readme and "A new note." in readme
-    assert released(playground)["env-doctor"]["version"] == "1.1.0"
+    assert released(playground)["env-doctor"]["version"] == new_version
     assert sync(playground, "--check").returncode == 0
 
 
