@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -187,7 +188,7 @@ class Session:
     def run(self, cmd: list[str], show: bool = True, timeout: int = 300, label: str | None = None,
             **kwargs) -> subprocess.CompletedProcess:
         """Run a command; its output goes to the log (and to the screen with show)."""
-        self.say(f"    $ {label or ' '.join('<script>' if chr(10) in arg else arg for arg in cmd)}")
+        self.say(f"    $ {label or shlex.join('<script>' if chr(10) in arg else arg for arg in cmd)}")
         started = time.monotonic()
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
@@ -234,11 +235,11 @@ class EnvDoctor:
 
 
 def env_doctor_python(choice: str | None) -> str:
-    """This interpreter when it has env-doctor's dependencies (pyyaml; nvidia-ml-py for NVML),
-    else the env-doctor feature's own environment."""
+    """This interpreter when it has env-doctor's dependencies (pyyaml, and nvidia-ml-py for NVML),
+    else the env-doctor feature's own environment when there is one."""
     if choice:
         return choice
-    if not can_import(sys.executable, "yaml") and os.access(ENV_DOCTOR_VENV_PYTHON, os.X_OK):
+    if not can_import(sys.executable, "yaml", "pynvml") and os.access(ENV_DOCTOR_VENV_PYTHON, os.X_OK):
         return ENV_DOCTOR_VENV_PYTHON
     return sys.executable
 
@@ -378,12 +379,13 @@ def check_snapshot(s: Session, ed: EnvDoctor, schema: dict, python: str, project
     if done.returncode not in (0, 1) or as_json.returncode != done.returncode:
         s.record("snapshot diff", FAIL, f"exit {done.returncode}/{as_json.returncode}: {(done.stdout + done.stderr).strip()[-300:]}")
         return
-    errors = validate(json.loads(as_json.stdout), "diff", schema)
-    groups = [line for line in done.stdout.splitlines() if line and not line.startswith((" ", "A =", "B ="))]
-    s.say(f"    diff.txt: {len(done.stdout.splitlines())} lines, groups: {', '.join(groups) or 'none'}")
-    for line in done.stdout.splitlines():
-        if line.startswith("  driver") or (groups and "GPUs" in groups and " vs " in line and "GPU" in line):
-            s.say(f"    |{line}")
+    differences = json.loads(as_json.stdout)
+    errors = validate(differences, "diff", schema)
+    groups = list(dict.fromkeys(d["group"] for d in differences["differences"]))
+    s.say(f"    diff.txt: {len(differences['differences'])} difference(s), groups: {', '.join(groups) or 'none (identical)'}")
+    for d in differences["differences"]:
+        if d["group"] in ("driver", "GPUs"):
+            s.say(f"    {d['group']}: {d['what']}")
     if nvml["count"]:
         missing = [x for x in [nvml["driver"], *nvml["names"]] if x not in done.stdout]
         s.record("snapshot diff", FAIL if missing or errors else PASS, "; ".join(errors[:3]) or
@@ -393,8 +395,8 @@ def check_snapshot(s: Session, ed: EnvDoctor, schema: dict, python: str, project
         named = [g for g in ("driver", "GPUs") if g in groups]
         s.record("snapshot diff", FAIL if named or errors else PASS, "; ".join(errors[:3]) or
                  (f"diff names {', '.join(named)} between two machines without a GPU" if named else
-                  f"no GPU on either side: no driver or GPU difference ({len(groups)} other group(s): "
-                  f"{', '.join(groups) or 'identical'})"))
+                  "no GPU on either side: no driver or GPU difference"
+                  + (f" (other groups: {', '.join(groups)})" if groups else ", the snapshots are identical")))
 
 
 TORCH_LIBS = """
@@ -568,8 +570,9 @@ def ddp_worker() -> int:
     dist.all_reduce(total)
     expected = world * (world + 1) / 2
     ok = in_sync and total.item() == expected
-    print(f"rank {rank}/{world}: backend {backend} on {device}, loss {loss.item():.4f}, parameters in sync: {in_sync}, "
-          f"all_reduce sum {total.item():g} (expected {expected:g}) {'OK' if ok else 'WRONG'}", flush=True)
+    line = (f"rank {rank}/{world}: backend {backend} on {device}, loss {loss.item():.4f}, parameters in sync: {in_sync}, "
+            f"all_reduce sum {total.item():g} (expected {expected:g}) {'OK' if ok else 'WRONG'}\n")
+    os.write(1, line.encode())  # one write: the ranks share torchrun's stdout and must not interleave
     dist.destroy_process_group()
     return 0 if ok else 1
 
@@ -585,12 +588,12 @@ def check_ddp(s: Session, python: str, torch: dict | None) -> None:
     done = s.run([python, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={n}",
                   str(Path(__file__).resolve()), "--ddp-worker"], timeout=300,
                  env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"})
-    ranks = [line for line in (done.stdout + done.stderr).splitlines() if re.match(r"^rank \d+/\d+: ", line)]
-    ok = done.returncode == 0 and len(ranks) == n and all(line.endswith(" OK") for line in ranks)
+    ranks = re.findall(r"rank \d+/\d+: .*? (OK|WRONG)$", done.stdout + done.stderr, flags=re.M)
+    ok = done.returncode == 0 and ranks == ["OK"] * n
     backend = "nccl" if cuda else "gloo"
     s.record("torchrun DDP", PASS if ok else FAIL,
              f"{backend}, {len(ranks)}/{n} rank(s) stepped and checked the all-reduce sum" if ok else
-             f"exit {done.returncode}, {len(ranks)}/{n} rank(s) reported OK")
+             f"exit {done.returncode}, {ranks.count('OK')}/{n} rank(s) reported OK")
 
 
 # --- projects to check -------------------------------------------------------------------------
@@ -641,7 +644,7 @@ def main(argv: list[str] | None = None) -> int:
                              "and jax-cuda projects when copier is importable)")
     parser.add_argument("--python", default=sys.executable, help="project interpreter (default: this one)")
     parser.add_argument("--env-doctor-python", help="interpreter for env-doctor (default: this one when it "
-                        f"imports yaml, else {ENV_DOCTOR_VENV_PYTHON})")
+                        f"imports yaml and pynvml, else {ENV_DOCTOR_VENV_PYTHON})")
     parser.add_argument("--cpu-snapshot", type=Path, default=CPU_SNAPSHOT, help="the CPU snapshot to diff with")
     parser.add_argument("--render", type=Path, metavar="DIR", help="only render the two projects into DIR")
     parser.add_argument("--ddp-worker", action="store_true", help=argparse.SUPPRESS)

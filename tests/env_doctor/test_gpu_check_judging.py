@@ -3,10 +3,13 @@ with a fake NVML (this machine has no GPU; the device run proves the real one)."
 
 from __future__ import annotations
 
+import json
+import sys
+
 import pytest
 from env_doctor import facts
 
-from tests.utils.env_doctor_cli import report
+from tests.utils.env_doctor_cli import report, run
 from tests.utils.fake_nvml import H100, FakeNVML, torch_fw
 from tests.utils.gpu_check import gpu_check
 
@@ -67,3 +70,23 @@ def test_no_gpu_is_reported_and_the_arch_check_skipped(env, capsys, tmp_path):
     assert results["env-doctor facts"]["status"] == "PASS"
     assert results["env-doctor facts"]["detail"].startswith("no GPU reported consistently")
     assert results["arch list vs compute capability"]["status"] == "SKIP"
+
+
+@pytest.mark.parametrize(("nvml", "status", "detail"), [
+    (NVML_H100, "PASS", "diff.txt names driver 550.54.14 and NVIDIA H100 80GB HBM3 against the CPU snapshot"),
+    ({"count": 1, "driver": "580.95.05", "names": ["NVIDIA H200"]}, "FAIL", "diff.txt does not name 580.95.05, NVIDIA H200"),
+])
+def test_the_snapshot_diff_must_name_the_driver_and_the_gpu(env, capsys, tmp_path, nvml, status, detail):
+    """The real env-doctor (a subprocess, no GPU here) diffed with a GPU snapshot made with the fake
+    NVML: the same comparison as the device run's, the other way round."""
+    env.nvml = FakeNVML(gpus=[H100])
+    env.frameworks = [torch_fw()]
+    (tmp_path / "gpu-snapshot.json").write_text(run(capsys, "snapshot")[1])
+    session = gpu_check.Session(tmp_path / "out")
+    schema = json.loads(gpu_check.SCHEMA_FILE.read_text())
+    gpu_check.check_snapshot(session, gpu_check.EnvDoctor(sys.executable), schema, sys.executable, None, nvml,
+                             tmp_path / "gpu-snapshot.json")
+    results = {r["check"]: r for r in session.results}
+    assert results["env-doctor snapshot"]["status"] == "PASS"
+    assert (results["snapshot diff"]["status"], results["snapshot diff"]["detail"]) == (status, detail)
+    assert "no GPU" in (tmp_path / "out/diff.txt").read_text()
