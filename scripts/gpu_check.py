@@ -630,7 +630,8 @@ def summarize(s: Session, started: float, gpu: dict, projects: list[Path]) -> in
           f"in {time.monotonic() - started:.0f} s; exit {code}")
     summary = {"gpu": gpu, "host": os.uname().nodename, "python": sys.version.split()[0],
                "projects": [str(p) for p in projects], "duration_s": round(time.monotonic() - started, 1),
-               "checks": s.results, **{k.lower(): v for k, v in counts.items()}, "exit_code": code}
+               "checks": s.results, "passed": counts[PASS], "failed": counts[FAIL], "skipped": counts[SKIP],
+               "exit_code": code}
     (s.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return code
 
