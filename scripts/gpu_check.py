@@ -573,6 +573,7 @@ def ddp_worker() -> int:
     line = (f"rank {rank}/{world}: backend {backend} on {device}, loss {loss.item():.4f}, parameters in sync: {in_sync}, "
             f"all_reduce sum {total.item():g} (expected {expected:g}) {'OK' if ok else 'WRONG'}\n")
     os.write(1, line.encode())  # one write: the ranks share torchrun's stdout and must not interleave
+    dist.barrier()  # no rank tears gloo down while another still talks to it ("terminate called ...")
     dist.destroy_process_group()
     return 0 if ok else 1
 
