@@ -8,15 +8,17 @@ without access to uv's Python downloads can still build them.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 import tomllib
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from tests.utils.docker import DevContainer
-from tests.utils.project import render, trust_host_ca
+from tests.utils.docker import DevContainer, run
+from tests.utils.project import REPO, render, trust_host_ca
 
 pytestmark = pytest.mark.integration
 
@@ -205,3 +207,61 @@ def test_pre_commit_passes_on_a_new_project_and_strips_notebook_outputs(project)
     assert executed.returncode == 1 and "files were modified by this hook" in executed.stdout
     notebook = json.loads(container.exec("cat /tmp/repo/notebooks/example.ipynb").stdout)
     assert all(cell.get("outputs", []) == [] for cell in notebook["cells"])
+
+
+# What scripts/gpu_check.py needs from this repository, copied into the container with its layout.
+GPU_CHECK_FILES = ["scripts/gpu_check.py", "features/src/env-doctor", "features/lib/test-checks.sh",
+                   "docs/gpu-check-cpu-snapshot.json"]
+
+
+def test_gpu_check_says_no_gpu_and_passes_the_rest_on_the_cpu(project, tmp_path):
+    """The device-run script (docs/gpu-check.md) against the container's own project, on a machine
+    without a GPU: what the GPU machine will run, minus the GPU."""
+    container, answers = project
+    if (answers["framework"], answers["accelerator"]) != ("pytorch", "cuda"):
+        pytest.skip("gpu_check runs in the pytorch-cuda project (torch with its CUDA wheels)")
+    staging = tmp_path / "gpu-check"
+    for name in GPU_CHECK_FILES:
+        source, target = REPO / name, staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, target)
+    for path in [staging, *staging.rglob("*")]:  # readable by the container's user (tmp_path is 0700)
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    run([container.docker, "cp", f"{staging}/.", f"{container.container_id}:/tmp/gpu-check"])
+    workspace = container.exec("pwd").stdout.strip()
+    result = container.exec(f"cd /tmp && /opt/venv/bin/python /tmp/gpu-check/scripts/gpu_check.py "
+                            f"--out /tmp/gpu-check-out --project {workspace}", check=False)
+    run([container.docker, "cp", f"{container.container_id}:/tmp/gpu-check-out", str(tmp_path / "out")])
+    print(f"\ngpu_check output: {tmp_path / 'out'}\n{result.stdout[-3000:]}")
+    out = tmp_path / "out"
+    summary = json.loads((out / "summary.json").read_text())
+    checks = {c["check"]: c for c in summary["checks"]}
+    name = f"project {Path(workspace).name} (pytorch)"
+
+    assert result.returncode == 0 == summary["exit_code"], result.stdout[-4000:] + result.stderr[-2000:]
+    assert "no GPU: this machine has no NVIDIA driver/GPU" in result.stdout
+    assert "no GPU on this machine;" in result.stdout and summary["failed"] == 0
+    assert checks["gpu"]["status"] == "SKIP" and checks["gpu"]["detail"].startswith("no GPU")
+    assert checks["env-doctor exit code"]["status"] == checks["env-doctor JSON schema"]["status"] == "PASS"
+    assert checks["env-doctor facts"]["detail"].startswith("no GPU reported consistently")
+    probes = checks["CUDA/cuDNN probes"]
+    major = container.exec("echo $PROJECT_CUDA_VERSION").stdout.strip().split(".")[0]
+    assert probes["status"] == "PASS", probes
+    assert f"cudart_version {major}" in probes["detail"] and "cudnn_version 9" in probes["detail"]
+    assert checks[f"{name}: device code"]["status"] == "PASS" and " on cpu " in checks[f"{name}: device code"]["detail"]
+    assert checks[f"{name}: notebook"] == {"check": f"{name}: notebook", "status": "PASS",
+                                           "detail": "2/2 code cells ran, printed 'matmul on cpu'"}
+    assert checks["torchrun DDP"]["status"] == "PASS" and checks["torchrun DDP"]["detail"].startswith("gloo, 2/2 rank(s)")
+    assert result.stdout.count("all_reduce sum 3 (expected 3) OK") == 2
+    assert checks["JAX project"]["status"] == "SKIP" and "jax is not importable" in checks["JAX project"]["detail"]
+    assert checks["snapshot diff"]["status"] == "PASS"
+    # The JSON it kept, checked here too with jsonschema (the script's own validator ran inside).
+    schema = json.loads((REPO / "features/src/env-doctor/report.schema.json").read_text())
+    for file, kind in [("env-doctor.json", "check"), ("snapshot.json", "snapshot")]:
+        document = json.loads((out / file).read_text())
+        jsonschema.validate(document, {"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
+    assert sorted(p.name for p in out.iterdir()) == ["diff.txt", "env-doctor.json", "gpu-check.log",
+                                                     "snapshot.json", "summary.json"]
