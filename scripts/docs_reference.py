@@ -201,17 +201,41 @@ def section(markdown: str, heading: str) -> str:
     return match[1].strip() + "\n"
 
 
+def schema_type(prop: dict) -> str:
+    """A property's type in words: "string or null", "lockfile" (a $defs name), "array of gpu"."""
+    if "$ref" in prop:
+        return f"`{prop['$ref'].rsplit('/', 1)[-1]}`"
+    if "anyOf" in prop or "oneOf" in prop:
+        return " or ".join(schema_type(p) for p in prop.get("anyOf", prop.get("oneOf")))
+    kind = prop.get("type", "")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "array" in kinds and isinstance(prop.get("items"), dict):
+        kinds = [f"array of {schema_type(prop['items'])}" if k == "array" else k for k in kinds]
+    return " or ".join(kinds)
+
+
 def schema_properties(schema: dict, prefix: str = "") -> list[str]:
     rows = []
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
-        kind = prop.get("type", "")
-        kind = " or ".join(kind) if isinstance(kind, list) else kind
-        rows.append(f"| `{prefix}{name}` | {kind} | {'yes' if name in required else ''} "
+        rows.append(f"| `{prefix}{name}` | {schema_type(prop)} | {'yes' if name in required else ''} "
                     f"| {prose(prop.get('description', ''))} |")
         if prop.get("type") == "object":
             rows += schema_properties(prop, f"{prefix}{name}.")
     return rows
+
+
+def schema_tables(schema: dict) -> list[str]:
+    """One table per document the schema describes (its top-level oneOf of $defs), then the $defs."""
+    header = ["| key | type | required | description |", "|---|---|---|---|"]
+    defs = schema.get("$defs", {})
+    if not defs:
+        return [*header, *schema_properties(schema), ""]
+    lines = []
+    for name, definition in defs.items():
+        if definition.get("properties"):
+            lines += [f"#### `{name}`\n", *header, *schema_properties(definition), ""]
+    return lines
 
 
 def env_doctor_page() -> str:
@@ -237,8 +261,7 @@ def env_doctor_page() -> str:
             schema = json.loads(path.read_text())
             lines += [f"### {schema.get('title', path.name)} (`{path.name}`)\n",
                       prose(schema.get("description", "")) + "\n",
-                      "| key | type | required | description |", "|---|---|---|---|",
-                      *schema_properties(schema), "",
+                      *schema_tables(schema),
                       f"??? note \"{path.name}\"\n", "    ```json",
                       *("    " + line for line in json.dumps(schema, indent=2).splitlines()), "    ```", ""]
     else:
