@@ -125,11 +125,13 @@ def test_a_project_uses_the_published_feature_pinned_by_its_lockfile(docker, tes
         shutil.copytree(REPO / "features/src/env-doctor", newer / "env-doctor",
                         ignore=shutil.ignore_patterns("__pycache__"))
         spec = newer / "env-doctor/devcontainer-feature.json"
-        spec.write_text(spec.read_text().replace(f'"version": "{first["version"]}"', '"version": "1.0.1"', 1))
+        major, minor, patch = first["version"].split(".")
+        newer_version = f"{major}.{minor}.{int(patch) + 1}"
+        spec.write_text(spec.read_text().replace(f'"version": "{first["version"]}"', f'"version": "{newer_version}"', 1))
         install = newer / "env-doctor/install.sh"
         install.write_text(install.read_text() + f"\ntouch {MARKER}\n")
         outcome, _ = publish(newer, namespace, log)
-        assert set(outcome["env-doctor"]["publishedTags"]) == {"1", "1.0", "1.0.1", "latest"}
+        assert set(outcome["env-doctor"]["publishedTags"]) == {major, f"{major}.{minor}", newer_version, "latest"}
         second = outcome["env-doctor"]["digest"]
         assert second != first["digest"] and manifest_digest(f"{namespace}/env-doctor", "1") == second
         upgrade = run(["devcontainer", "upgrade", "--workspace-folder", str(project), "--docker-path", docker,
