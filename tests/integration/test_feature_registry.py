@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 REGISTRY = "localhost:5000"
 API = "http://127.0.0.1:5000/v2"
 FEATURES = sorted(p.parent.name for p in (REPO / "features/src").glob("*/devcontainer-feature.json"))
-MARKER = "/usr/local/share/env-doctor/published-1.0.1"  # only the newer test release writes it
+MARKER = "/usr/local/share/env-doctor/published-newer"  # only the newer test release writes it
 
 
 def version_of(folder: Path) -> str:
@@ -146,7 +146,8 @@ def test_a_project_uses_the_published_feature_pinned_by_its_lockfile(docker, tes
         assert probe.stdout.strip() == "PINNED"
 
         # An edited configuration with a frozen lock stops with the CLI's message, before building.
-        config.write_text(config.read_text().replace(reference, reference.replace(":1", ":1.0")))
+        edited = reference.replace(f":{major}", f":{major}.{minor}")  # another tag of the same release
+        config.write_text(config.read_text().replace(reference, edited))
         frozen = run(["devcontainer", "build", "--workspace-folder", str(project), "--docker-path", docker,
                       "--frozen-lockfile"], log=log, check=False, timeout=1800)
         assert frozen.returncode != 0
@@ -154,7 +155,7 @@ def test_a_project_uses_the_published_feature_pinned_by_its_lockfile(docker, tes
         assert lock_file.read_text() == locked
 
         # Control: without the lock, the same configuration builds the newer release.
-        config.write_text(config.read_text().replace(reference.replace(":1", ":1.0"), reference))
+        config.write_text(config.read_text().replace(edited, reference))
         run(["devcontainer", "build", "--workspace-folder", str(project), "--docker-path", docker,
              "--image-name", unlocked, "--no-lockfile"], log=log, timeout=1800)
         probe = run([docker, "run", "--rm", unlocked, "sh", "-c", f"test -e {MARKER} && echo NEWER || echo PINNED"], log=log)
