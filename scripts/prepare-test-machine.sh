@@ -3,7 +3,8 @@
 #   - a running Docker Engine (installed from the distro and started here when only the client exists),
 #   - the devcontainer CLI (npm @devcontainers/cli, the engine VS Code uses),
 #   - the local base images the tests build on (pulled when a registry answers, else made with debootstrap),
-#   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests.
+#   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests,
+#   - docker-compose (Debian's v1.29), which starts the Slurm test cluster (pytest-docker).
 # Every step prints what it does; any failure stops the script with a non-zero exit, so CI never
 # runs the integration tests against a missing engine.
 set -euo pipefail
@@ -50,6 +51,16 @@ install_devcontainer_cli() {
     command -v devcontainer >/dev/null 2>&1 || die "devcontainer CLI not on PATH after npm install"
 }
 
+# The Slurm test cluster is the generated project's cluster/local/compose.yml, started by
+# pytest-docker with `docker-compose` (Debian 12's v1.29 works with the distro's Docker Engine).
+install_compose() {
+    if command -v docker-compose >/dev/null 2>&1; then
+        say "docker-compose $(docker-compose version --short 2>/dev/null) present"; return
+    fi
+    apt_install docker-compose
+    command -v docker-compose >/dev/null 2>&1 || die "docker-compose not on PATH after apt-get install"
+}
+
 # debian:bookworm -> suite "bookworm"; only Debian suites can be bootstrapped from the Debian archive.
 make_base_image() {
     local image="$1" suite root
@@ -90,6 +101,7 @@ make_test_user() {
 
 start_engine
 install_devcontainer_cli
+install_compose
 make_test_user
 for image in "${BASE_IMAGES[@]}"; do make_base_image "$image"; done
 say "test machine ready"
