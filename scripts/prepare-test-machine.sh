@@ -6,7 +6,8 @@
 #     and the feature test base image (scripts/make-feature-test-base.sh),
 #   - a local OCI registry on 127.0.0.1:5000 (Debian's docker-registry, no auth) that the feature
 #     publishing tests push to; the devcontainer CLI reaches it as localhost:5000,
-#   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests.
+#   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests,
+#   - docker-compose (Debian's v1.29), which starts the Slurm test cluster (pytest-docker).
 # Every step prints what it does; any failure stops the script with a non-zero exit, so CI never
 # runs the integration tests against a missing engine.
 set -euo pipefail
@@ -54,6 +55,16 @@ install_devcontainer_cli() {
     say "npm install -g @devcontainers/cli@$DEVCONTAINER_CLI_VERSION"
     as_root npm install -g --no-fund --no-audit "@devcontainers/cli@$DEVCONTAINER_CLI_VERSION" >/dev/null
     command -v devcontainer >/dev/null 2>&1 || die "devcontainer CLI not on PATH after npm install"
+}
+
+# The Slurm test cluster is the generated project's cluster/local/compose.yml, started by
+# pytest-docker with `docker-compose` (Debian 12's v1.29 works with the distro's Docker Engine).
+install_compose() {
+    if command -v docker-compose >/dev/null 2>&1; then
+        say "docker-compose $(docker-compose version --short 2>/dev/null) present"; return
+    fi
+    apt_install docker-compose
+    command -v docker-compose >/dev/null 2>&1 || die "docker-compose not on PATH after apt-get install"
 }
 
 # debian:bookworm -> suite "bookworm"; only Debian suites can be bootstrapped from the Debian archive.
@@ -117,6 +128,7 @@ start_registry() {
 
 start_engine
 install_devcontainer_cli
+install_compose
 make_test_user
 for image in "${BASE_IMAGES[@]}"; do make_base_image "$image"; done
 start_registry
