@@ -11,7 +11,7 @@ import pytest
 from tests.utils.docker import engine, run
 from tests.utils.project import render, trust_host_ca
 
-CLUSTER_ANSWERS = {"project_name": "Cluster Lab", "framework": "pytorch", "accelerator": "cpu",
+CLUSTER_ANSWERS = {"project_name": "Cluster Lab", "framework": "pytorch", "accelerator": "cuda",
                    "python_version": "3.11", "jupyterlab": False}
 CLUSTER_JOB_IMAGE = "mltemplate-cluster-test:job"
 
