@@ -3,7 +3,9 @@
 #   - a running Docker Engine (installed from the distro and started here when only the client exists),
 #   - the devcontainer CLI (npm @devcontainers/cli, the engine VS Code uses),
 #   - the local base images the tests build on (pulled when a registry answers, else made with debootstrap),
-#   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests.
+#   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests,
+#   - a local OCI registry on 127.0.0.1:5000 (Debian's docker-registry, plain HTTP, no auth) that the
+#     publishing tests push to; Docker and the devcontainer CLI reach it as localhost:5000.
 # Every step prints what it does; any failure stops the script with a non-zero exit, so CI never
 # runs the integration tests against a missing engine.
 set -euo pipefail
@@ -11,6 +13,8 @@ set -euo pipefail
 DEVCONTAINER_CLI_VERSION="${DEVCONTAINER_CLI_VERSION:-0.89.0}"
 read -r -a BASE_IMAGES <<<"${TEST_BASE_IMAGES:-debian:bookworm}"
 DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
+REGISTRY_CONFIG=/etc/docker/registry/config.yml
+REGISTRY_LOG="${REGISTRY_LOG:-/tmp/docker-registry.log}"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -88,8 +92,30 @@ make_test_user() {
     say "created test user $TEST_USER (UID $TEST_UID, group docker)"
 }
 
+registry_up() { curl -fsS -o /dev/null http://127.0.0.1:5000/v2/ 2>/dev/null; }
+
+# Docker treats 127.0.0.0/8 as an insecure (plain HTTP) registry by default: no daemon setting needed.
+start_registry() {
+    if registry_up; then say "registry already answering on 127.0.0.1:5000"; return; fi
+    command -v docker-registry >/dev/null 2>&1 || apt_install docker-registry
+    command -v curl >/dev/null 2>&1 || apt_install curl
+    as_root mkdir -p /var/lib/docker-registry "$(dirname "$REGISTRY_CONFIG")"
+    printf '%s\n' 'version: 0.1' 'log:' '  level: warn' 'storage:' '  filesystem:' \
+        '    rootdirectory: /var/lib/docker-registry' '  delete:' '    enabled: true' 'http:' \
+        '  addr: 127.0.0.1:5000' | as_root tee "$REGISTRY_CONFIG" >/dev/null
+    say "starting docker-registry on 127.0.0.1:5000 (log: $REGISTRY_LOG)"
+    as_root sh -c "nohup docker-registry serve '$REGISTRY_CONFIG' >'$REGISTRY_LOG' 2>&1 &"
+    for _ in $(seq 1 30); do
+        registry_up && { say "registry is up on 127.0.0.1:5000"; return; }
+        sleep 1
+    done
+    tail -n 30 "$REGISTRY_LOG" >&2 || true
+    die "docker-registry did not answer on 127.0.0.1:5000 within 30 s (see $REGISTRY_LOG)"
+}
+
 start_engine
 install_devcontainer_cli
 make_test_user
+start_registry
 for image in "${BASE_IMAGES[@]}"; do make_base_image "$image"; done
 say "test machine ready"
