@@ -6,6 +6,8 @@ set -eu
 
 PROJECTPYTHON="${PROJECTPYTHON:-}"
 CHECKONSTART="${CHECKONSTART:-true}"
+REFERENCESNAPSHOT="${REFERENCESNAPSHOT:-false}"
+REFERENCEPROJECT="${REFERENCEPROJECT:-}"
 
 PREFIX=/opt/env-doctor
 SHARE=/usr/local/share/env-doctor
@@ -23,6 +25,10 @@ case " $OS_ID " in
     *) fail "unsupported distribution '${OS_ID:-unknown}': this feature supports Debian and Ubuntu based images." ;;
 esac
 check_bool checkOnStart "$CHECKONSTART"
+check_bool referenceSnapshot "$REFERENCESNAPSHOT"
+if [ -n "$REFERENCEPROJECT" ] && [ ! -f "$REFERENCEPROJECT/uv.lock" ]; then
+    fail "option referenceProject: no uv.lock in '$REFERENCEPROJECT'."
+fi
 case "$PROJECTPYTHON" in *'"'*|*'\'*) fail "option projectPython must be a plain path, got '$PROJECTPYTHON'." ;; esac
 for f in env_doctor/__init__.py env_doctor/__main__.py env_doctor_probe.py versions.yml requirements.lock; do
     [ -f "$FEATURE_DIR/$f" ] || fail "$f is missing beside install.sh: the feature folder is incomplete."
@@ -54,4 +60,10 @@ cat >/usr/local/bin/env-doctor <<SH
 exec $PREFIX/bin/python -I -m env_doctor "\$@"
 SH
 chmod 0755 /usr/local/bin/env-doctor
+# The environment as built: what `env-doctor diff --reference` compares a container with. Taken
+# here, after the project environment and the CUDA features, with no host visible (build time).
+if [ "$REFERENCESNAPSHOT" = true ]; then
+    env-doctor snapshot --at-build ${REFERENCEPROJECT:+--project "$REFERENCEPROJECT"} -o "$SHARE/reference.json"
+    chmod 0644 "$SHARE/reference.json"
+fi
 log "done: $(env-doctor --help | head -n 1)"

@@ -3,6 +3,7 @@
     env-doctor [check] [--json] [--quiet] [--require-gpu] [--python PY] [--project DIR]
     env-doctor snapshot [-o FILE] [--python PY] [--project DIR]
     env-doctor diff A.json B.json [--json]
+    env-doctor diff --reference [REF.json] [--json]
 
 Exit codes: 0 all good / identical, 1 problems found / differences, 2 a GPU was required
 (--require-gpu) but none is visible, 3 usage error or unreadable input.
@@ -20,4 +21,4 @@ this code.
     cli       the command line (main)
 """
 
-VERSION = "1.0.0"
+VERSION = "1.2.0"

@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 
 from .checks import evaluate, exit_code
-from .common import EXIT_NO_GPU, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, PROBLEMS, SCHEMA_VERSION, load_settings, load_versions
+from .common import DATA_DIR, EXIT_NO_GPU, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, PROBLEMS, SCHEMA_VERSION, load_settings, load_versions
 from .facts import DEFAULT_VENV_PYTHON, collect
 from .report import render_problems, render_report
-from .snapshot import diff, render_diff, snapshot
+from .snapshot import diff, host_comparable, render_diff, snapshot, without_own_project
+
+# Written at image build when the feature option referenceSnapshot is on: the environment as built
+# (and published), which `env-doctor diff --reference` compares a container with.
+REFERENCE_FILE = DATA_DIR / "reference.json"
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,10 +42,17 @@ def build_parsers() -> dict[str, Parser]:
     snap_p = Parser(prog="env-doctor snapshot", parents=[env],
                     description="Write a JSON fingerprint of this environment, to diff with a colleague's.")
     snap_p.add_argument("-o", "--output", help="file to write (default: stdout)")
-    diff_p = Parser(prog="env-doctor diff", epilog="exit codes: 0 identical, 1 differences, 3 usage error",
-                    description="Compare two snapshots and explain each difference.")
-    diff_p.add_argument("a", help="snapshot A")
-    diff_p.add_argument("b", help="snapshot B")
+    snap_p.add_argument("--at-build", action="store_true",
+                        help="mark the snapshot as taken at image build (no host: driver and GPUs are not compared)")
+    diff_p = Parser(prog="env-doctor diff", parents=[env], epilog="exit codes: 0 identical, 1 differences, 3 usage error",
+                    usage="env-doctor diff A.json B.json [--json] | env-doctor diff --reference [REF.json] [--json]",
+                    description="Compare two snapshots and explain each difference; with --reference, compare "
+                                "the reference (default: the snapshot of this image, taken when it was built) "
+                                "with this container now.")
+    diff_p.add_argument("a", nargs="?", help="snapshot A")
+    diff_p.add_argument("b", nargs="?", help="snapshot B")
+    diff_p.add_argument("--reference", nargs="?", const=str(REFERENCE_FILE), metavar="REF.json",
+                        help=f"compare REF.json (default: {REFERENCE_FILE}) with this container now")
     diff_p.add_argument("--json", action="store_true", help="machine-readable output")
     return {"check": check_p, "snapshot": snap_p, "diff": diff_p}
 
@@ -63,17 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     command = argv[0] if argv and argv[0] in parsers else "check"
     args = parsers[command].parse_args(argv[1:] if argv and argv[0] in parsers else argv)
     if command == "diff":
-        try:
-            a, b = read_snapshot(args.a), read_snapshot(args.b)
-        except SystemExit as error:
-            print(error, file=sys.stderr)
-            return EXIT_USAGE
-        items = diff(a, b, load_versions())
-        print(json.dumps({"schema_version": SCHEMA_VERSION, "identical": not items, "differences": items}, indent=2)
-              if args.json else render_diff(items, args.a, args.b))
-        return EXIT_PROBLEMS if items else EXIT_OK
+        return run_diff(args, parsers["diff"])
     if command == "snapshot":
-        text = json.dumps(snapshot(collect(args.python, args.project)), indent=2) + "\n"
+        snap = snapshot(collect(args.python, args.project), taken_at="build" if args.at_build else "container")
+        text = json.dumps(snap, indent=2) + "\n"
         if args.output:
             Path(args.output).write_text(text)
             print(f"env-doctor: snapshot written to {args.output}", file=sys.stderr)
@@ -90,6 +94,36 @@ def main(argv: list[str] | None = None) -> int:
             print(f"env-doctor: internal error, skipped ({type(error).__name__}: {error})", file=sys.stderr)
         return EXIT_OK
     return run_check(args)
+
+
+def run_diff(args, parser) -> int:
+    if (args.reference is None) == (args.b is None) or (args.reference is not None and args.a is not None):
+        parser.print_usage(sys.stderr)
+        print("env-doctor: error: give two snapshots, or --reference [REF.json] alone", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.reference is not None:
+            if args.reference == str(REFERENCE_FILE) and not REFERENCE_FILE.is_file():
+                raise SystemExit(f"env-doctor: this image has no reference snapshot ({REFERENCE_FILE}): it is written "
+                                 "at build when the env-doctor feature's option referenceSnapshot is true")
+            a, name_a = read_snapshot(args.reference), f"{args.reference} (reference)"
+            b, name_b = snapshot(collect(args.python, args.project)), "this container now"
+            a, b = without_own_project(a), without_own_project(b)
+        else:
+            (a, name_a), (b, name_b) = (read_snapshot(args.a), args.a), (read_snapshot(args.b), args.b)
+    except SystemExit as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    items = diff(a, b, load_versions())
+    if args.json:
+        print(json.dumps({"schema_version": SCHEMA_VERSION, "identical": not items, "differences": items,
+                          "host_compared": host_comparable(a, b)}, indent=2))
+    else:
+        print(render_diff(items, name_a, name_b))
+        if not host_comparable(a, b):
+            print("(driver and GPUs not compared: the reference was taken at image build, which sees no host; "
+                  "`env-doctor` checks this host's driver against the environment)")
+    return EXIT_PROBLEMS if items else EXIT_OK
 
 
 def run_check(args) -> int:

@@ -215,11 +215,17 @@ def find_project(cli: str | None = None) -> Path | None:
     return workspaces[0] if len(workspaces) == 1 else None
 
 
+# The lock's own project: the [[package]] whose source is the project folder itself.
+LOCK_PROJECT = re.compile(r'^\[\[package\]\]\nname = "([^"]+)"\n(?:[^\[\n][^\n]*\n)*?source = \{ (?:editable|virtual) = "\." \}', re.M)
+
+
 def lockfile_facts(project: Path | None) -> dict | None:
     if project is None or not (project / "uv.lock").is_file():
         return None
     lock = project / "uv.lock"
-    return {"path": str(lock), "sha256": hashlib.sha256(lock.read_bytes()).hexdigest()}
+    data = lock.read_bytes()
+    own = LOCK_PROJECT.search(data.decode(errors="replace"))
+    return {"path": str(lock), "sha256": hashlib.sha256(data).hexdigest(), "project": own.group(1) if own else None}
 
 
 LOCKED_PACKAGE = re.compile(r'^\[\[package\]\]\nname = "([^"]+)"\nversion = "([^"]+)"', re.M)

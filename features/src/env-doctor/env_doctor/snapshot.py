@@ -3,6 +3,7 @@ with its likely consequence."""
 
 from __future__ import annotations
 
+import re
 import time
 
 from .checks import driver_support, framework_cuda
@@ -11,11 +12,28 @@ from .common import major_minor, vkey
 VOLATILE_GPU_KEYS = ("memory_used_bytes", "utilization_percent")
 
 
-def snapshot(facts: dict) -> dict:
-    """The facts that define an environment; load (memory used, utilization) left out."""
-    snap = dict(facts, kind="snapshot", created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+def snapshot(facts: dict, taken_at: str = "container") -> dict:
+    """The facts that define an environment; load (memory used, utilization) left out.
+    taken_at "build": taken while the image was built, where no host (driver, GPUs) is visible."""
+    snap = dict(facts, kind="snapshot", created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                taken_at=taken_at)
     snap["gpus"] = [{k: v for k, v in g.items() if k not in VOLATILE_GPU_KEYS} for g in facts["gpus"]]
     return snap
+
+
+def host_comparable(a: dict, b: dict) -> bool:
+    """Driver and GPUs belong to the host: a snapshot taken at image build has none to compare."""
+    return "build" not in (a.get("taken_at"), b.get("taken_at"))
+
+
+def without_own_project(snap: dict) -> dict:
+    """The snapshot without the lock's own project: an image holds the environment, and the project
+    is installed (editable, from the workspace) only when a container is created."""
+    own = (snap.get("lockfile") or {}).get("project")
+    if not own:
+        return snap
+    name = re.sub(r"[-_.]+", "-", own).lower()
+    return dict(snap, packages={k: v for k, v in snap.get("packages", {}).items() if k != name})
 
 
 def _cudas_of(snap: dict, versions: dict) -> set[str]:
@@ -34,15 +52,17 @@ LEVEL_TEXT = {"full": "runs it with full support", "minor": "runs it with minor-
 
 
 def diff(a: dict, b: dict, versions: dict) -> list[dict]:
-    """Differences between two snapshots, each with its likely consequence."""
+    """Differences between two snapshots, each with its likely consequence. Driver and GPUs are
+    compared only when both snapshots saw a host (neither was taken at image build)."""
     items = []
 
     def add(group, what, consequence):
         items.append({"group": group, "what": what, "consequence": consequence})
 
+    host = host_comparable(a, b)
     # driver
     da, db = a["driver"].get("version"), b["driver"].get("version")
-    if da != db:
+    if host and da != db:
         if not da or not db:
             add("driver", f"driver {da or 'none'} vs {db or 'none'}",
                 f"{'A' if not da else 'B'} has no NVIDIA driver visible: it runs on the CPU only")
@@ -61,7 +81,7 @@ def diff(a: dict, b: dict, versions: dict) -> list[dict]:
     # GPUs (models and compute capabilities; load is not compared)
     ga = [f"{g['name']} ({g.get('compute_capability')})" for g in a["gpus"]]
     gb = [f"{g['name']} ({g.get('compute_capability')})" for g in b["gpus"]]
-    if sorted(ga) != sorted(gb):
+    if host and sorted(ga) != sorted(gb):
         add("GPUs", f"{', '.join(ga) or 'no GPU'} vs {', '.join(gb) or 'no GPU'}",
             "different GPU models: speed, memory, supported precisions (bf16/fp8) and the framework kernels "
             "used differ; numerics may differ in the last digits")
