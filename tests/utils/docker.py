@@ -60,17 +60,20 @@ def require_engine() -> str:
 class DevContainer:
     """A project started with `devcontainer up`, the engine behind VS Code's Reopen in Container."""
 
-    def __init__(self, folder: Path, docker: str, log: Path):
-        self.folder, self.docker, self.log = folder, docker, log
+    def __init__(self, folder: Path, docker: str, log: Path, config: Path | None = None):
+        """config: another devcontainer.json than .devcontainer/devcontainer.json (e.g. the prebuilt one)."""
+        self.folder, self.docker, self.log, self.config = folder, docker, log, config
         self.label = f"mltemplate.test={uuid.uuid4().hex[:12]}"
         self.container_id = ""
 
     def _cli(self, *args: str) -> list[str]:
-        return ["devcontainer", *args, "--workspace-folder", str(self.folder),
+        config = ["--config", str(self.config)] if self.config else []
+        return ["devcontainer", *args, "--workspace-folder", str(self.folder), *config,
                 "--docker-path", self.docker, "--id-label", self.label]
 
     def up(self) -> dict:
         result = run(self._cli("up"), log=self.log, timeout=3000)
+        self.up_output = result.stdout + result.stderr
         outcome = json.loads(result.stdout.strip().splitlines()[-1])
         assert outcome["outcome"] == "success", outcome
         self.container_id = outcome["containerId"]

@@ -1,0 +1,66 @@
+"""The local OCI registry (Debian's docker-registry on 127.0.0.1:5000, started by
+scripts/prepare-test-machine.sh), read through its HTTP API: manifests, layer sizes, deletion.
+
+Docker and the devcontainer CLI reach it as localhost:5000 (plain HTTP: Docker treats 127.0.0.0/8
+as insecure, the devcontainer CLI speaks plain HTTP to localhost only).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+from tests.utils.docker import CommandError
+
+REGISTRY = "localhost:5000"
+API = "http://127.0.0.1:5000/v2"
+MANIFEST_TYPES = ", ".join([
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+])
+
+
+def require_registry() -> None:
+    try:
+        urllib.request.urlopen(f"{API}/", timeout=5).close()
+    except (OSError, urllib.error.URLError) as error:
+        raise CommandError(f"no registry on 127.0.0.1:5000 ({error}): run scripts/prepare-test-machine.sh") from None
+
+
+def split(image: str) -> tuple[str, str]:
+    """'localhost:5000/team/app:tag' -> ('team/app', 'tag')."""
+    name, tag = image.removeprefix(f"{REGISTRY}/").rsplit(":", 1)
+    return name, tag
+
+
+def manifest(image: str) -> tuple[str, dict]:
+    """(manifest digest, manifest) of a pushed image."""
+    name, tag = split(image)
+    request = urllib.request.Request(f"{API}/{name}/manifests/{tag}", headers={"Accept": MANIFEST_TYPES})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers["Docker-Content-Digest"], json.loads(response.read())
+
+
+def image_config(image: str) -> dict:
+    """The image's configuration (labels, environment, layer diff IDs), as the registry serves it."""
+    name, _ = split(image)
+    digest = manifest(image)[1]["config"]["digest"]
+    with urllib.request.urlopen(f"{API}/{name}/blobs/{digest}", timeout=30) as response:
+        return json.loads(response.read())
+
+
+def layers(image: str) -> list[tuple[str, int]]:
+    """(digest, compressed size) of each layer, base first: what a pull downloads."""
+    return [(layer["digest"], layer["size"]) for layer in manifest(image)[1]["layers"]]
+
+
+def delete(image: str) -> None:
+    """Delete the manifest (blobs stay until the registry's garbage collection)."""
+    name, _ = split(image)
+    try:
+        digest, _ = manifest(image)
+        request = urllib.request.Request(f"{API}/{name}/manifests/{digest}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
+    except urllib.error.HTTPError:
+        pass  # gone already (another tag of the same manifest), or deletion disabled in this registry
