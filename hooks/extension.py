@@ -77,6 +77,41 @@ def torch_cpu_index_default() -> str:
     return versions.load()["frameworks"]["pytorch"]["cpu_index"]
 
 
+# An image name without tag or digest: [registry[:port]/]path, lowercase (what Docker accepts).
+IMAGE_NAME = re.compile(r"(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+                        r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+
+
+def image_error(answer: str) -> str:
+    """The image question: 'ghcr', 'none', or a name of the user's registry (no tag)."""
+    if answer in ("ghcr", "none"):
+        return ""
+    if ":" in answer.rsplit("/", 1)[-1] or "@" in answer:
+        return (f"Give the image name without a tag or digest (got \"{answer}\"): CI adds an immutable "
+                "tag for the environment and one for the branch.")
+    if not IMAGE_NAME.fullmatch(answer) or "/" not in answer:
+        return (f"\"{answer}\" is not an image name: use 'ghcr', 'none', or registry/path/name in lowercase, "
+                "e.g. registry.example.com/team/vision-lab or ghcr.io/acme/vision-lab.")
+    return ""
+
+
+def github_repository_error(answer: str) -> str:
+    if answer == "" or GITHUB_REPOSITORY.fullmatch(answer):
+        return ""
+    return f"Give the repository as owner/name, e.g. acme/vision-lab (got \"{answer}\"), or leave it empty."
+
+
+def published_image(image: str, github_repository: str = "") -> str:
+    """The image colleagues' containers pull ("" when unknown or not published). 'ghcr' is
+    ghcr.io/<owner>/<name> of the repository; registries want lowercase names."""
+    if image == "none":
+        return ""
+    if image == "ghcr":
+        return f"ghcr.io/{github_repository.lower()}" if github_repository else ""
+    return image
+
+
 def project_features(framework: str, accelerator: str, jupyterlab: bool) -> list[str]:
     """Our features a project gets, in install order (cuda before cudnn, which follows its CUDA)."""
     features = []
@@ -93,6 +128,30 @@ def project_features(framework: str, accelerator: str, jupyterlab: bool) -> list
 @pass_context
 def features_of_project(context) -> list[str]:
     return project_features(context["framework"], context["accelerator"], context["jupyterlab"])
+
+
+@pass_context
+def project_image(context) -> str:
+    return published_image(context["image"], context.get("github_repository") or "")
+
+
+def registry_host(image: str) -> str:
+    """The registry of an image name, as `docker login` wants it (Docker Hub when the name has none)."""
+    if image == "ghcr":
+        return "ghcr.io"
+    first = image.split("/", 1)[0]
+    return first if "/" in image and ("." in first or ":" in first or first == "localhost") else "docker.io"
+
+
+@pass_context
+def image_registry_host(context) -> str:
+    return registry_host(context["image"])
+
+
+@pass_context
+def unused_prebuilt_dir(context) -> str:
+    """For copier.yml's _exclude: the image-based configuration needs a published image name."""
+    return "" if project_image(context) else ".devcontainer/prebuilt"
 
 
 @pass_context
@@ -152,6 +211,13 @@ class VersionsExtension(Extension):
             port_error=port_error,
             index_url_error=index_url_error,
             torch_cpu_index_default=torch_cpu_index_default,
+
+
+            image_error=image_error,
+            github_repository_error=github_repository_error,
+            project_image=project_image,
+            image_registry_host=image_registry_host,
+            unused_prebuilt_dir=unused_prebuilt_dir,
             python_versions=versions.project_pythons,
             project_features=features_of_project,
             unused_feature_dir=unused_feature_dir,

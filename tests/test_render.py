@@ -156,9 +156,9 @@ def test_ci_runs_tests_inside_the_devcontainer(project):
     workflow = yaml.safe_load((root / ".github/workflows/ci.yml").read_text())
     steps = workflow["jobs"]["devcontainer"]["steps"]
     assert any(step.get("run") == "uv lock --check" for step in steps)
-    inside = next(step for step in steps if step.get("uses", "").startswith("devcontainers/ci"))
-    assert "python -m pytest" in inside["with"]["runCmd"]
-    assert "nbconvert --to notebook --execute" in inside["with"]["runCmd"]
+    inside = next(step["run"] for step in steps if "devcontainer exec" in step.get("run", ""))
+    assert "python -m pytest" in inside
+    assert "nbconvert --to notebook --execute" in inside
 
 
 def test_without_jupyterlab_no_feature(tmp_path):

@@ -1,0 +1,186 @@
+"""The environment shipped as an image: the generated project's publish script (what its CI runs)
+builds and pushes to a real registry (tests/utils/registry.py), then a colleague's fresh machine
+starts from it: the image-based configuration (no build at all), and the normal one with
+build.cacheFrom (the published layers reused). The published env-doctor reference travels inside.
+
+"A fresh machine": this project's images removed and BuildKit's cache emptied (`docker builder
+prune -af`: the suite runs its builds one at a time), the base image kept (a colleague pulls it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests.integration.test_image_build import fresh_layers
+from tests.utils.docker import DevContainer, engine, run
+from tests.utils.project import render, trust_host_ca
+from tests.utils.registry import REGISTRY, delete, image_config, manifest, require_registry
+
+pytestmark = pytest.mark.integration
+
+ANSWERS = {"project_name": "Ship Lab", "framework": "none", "accelerator": "cpu", "python_version": "3.11",
+           "base_image": "debian:bookworm"}
+
+
+def publish(root, docker, *args) -> subprocess.CompletedProcess:
+    """The project's own script, as its CI workflow runs it."""
+    return run(["python3", ".devcontainer/publish.py", *args, "--branch", "main", "--default-branch", "main"],
+               cwd=root, timeout=1800, env={"DOCKER_PATH": docker})
+
+
+def empty_engine(docker, image: str) -> None:
+    """A colleague's machine: none of this project's images, no build cache."""
+    client = engine()
+    for container in client.containers.list(all=True):
+        if container.attrs["Config"]["Image"].startswith(image):
+            container.remove(force=True)
+    for found in client.images.list():
+        if any(tag.startswith(f"{image}:") for tag in found.tags):
+            client.images.remove(found.id, force=True)
+    run([docker, "builder", "prune", "-af"], timeout=600)
+
+
+def runs_on_top(image: dict, layers: list[str]) -> bool:
+    """The image is the published layers, plus at most the one the devcontainer CLI adds on Linux to
+    give `dev` the host user's UID (updateRemoteUserUID): nothing of the environment was rebuilt."""
+    own = image["RootFS"]["Layers"]
+    return own[:len(layers)] == layers and len(own) - len(layers) <= 1
+
+
+def build_commands(output: str) -> list[str]:
+    """The image builds the devcontainer CLI ran (it logs each command it starts)."""
+    return [line for line in output.splitlines() if re.search(r"Start: Run: \S*docker (buildx )?build", line)]
+
+
+@pytest.fixture(scope="module")
+def published(docker, tmp_path_factory):
+    require_registry()
+    image = f"{REGISTRY}/mltemplate-test/ship-{uuid.uuid4().hex[:8]}"
+    root = render(tmp_path_factory.mktemp("publish") / "ship-lab", lock=True, image=image, **ANSWERS)
+    trust_host_ca(root)
+    fresh_layers(root)
+    run(["git", "init", "-q"], cwd=root)
+    run(["git", "add", "-A"], cwd=root)
+    run(["git", "-c", "user.name=CI", "-c", "user.email=ci@example.invalid", "commit", "-qm", "init"], cwd=root)
+
+    started = time.monotonic()
+    built = publish(root, docker, "build")
+    pushed = publish(root, docker, "push")
+    print(f"\npublish.py build + push: {time.monotonic() - started:.0f}s")
+    tags = publish(root, docker, "tags").stdout.split()
+    local = engine().images.get(f"{image}:latest").attrs
+    info = {"root": root, "image": image, "tags": tags, "output": built.stdout + pushed.stdout,
+            "digest": manifest(f"{image}:latest")[0], "config": manifest(f"{image}:latest")[1]["config"]["digest"],
+            "layers": local["RootFS"]["Layers"]}
+    empty_engine(docker, image)
+    yield info
+    empty_engine(docker, image)
+    for tag in tags:
+        delete(tag)
+
+
+def test_publish_pushes_immutable_moving_and_job_tags(published):
+    image, tags = published["image"], published["tags"]
+    env_tag = next(t for t in tags if t.startswith(f"{image}:env-"))
+    assert re.fullmatch(rf"{re.escape(image)}:env-[0-9a-f]{{12}}", env_tag)
+    assert {f"{image}:main", f"{image}:latest", f"{image}:job-main", f"{image}:job-latest"} <= set(tags)
+    assert any(re.fullmatch(rf"{re.escape(image)}:job-[0-9a-f]{{12}}", t) for t in tags)
+    # the immutable tag and the moving ones name the same image
+    assert manifest(env_tag)[0] == manifest(f"{image}:main")[0] == published["digest"]
+    assert manifest(f"{image}:job-latest")[1]["config"]["digest"] != published["config"]
+    # built with the devcontainer CLI: the features' entrypoints and lifecycle commands travel in the label
+    metadata = json.loads(image_config(f"{image}:latest")["config"]["Labels"]["devcontainer.metadata"])
+    assert {"uv sync --locked", "env-doctor --on-start"} <= {entry.get(key) for entry in metadata
+                                                             for key in ("updateContentCommand", "postStartCommand")}
+    assert any("entrypoint" in entry for entry in metadata)  # JupyterLab starts with the container
+
+
+@pytest.fixture(scope="module")
+def prebuilt(docker, published):
+    """A colleague's fresh machine opens the image-based configuration."""
+    root = published["root"]
+    container = DevContainer(root, docker, root.parent / "prebuilt.log", config=root / ".devcontainer/prebuilt/devcontainer.json")
+    started = time.monotonic()
+    container.up()
+    print(f"\nprebuilt configuration up in {time.monotonic() - started:.0f}s")
+    yield container
+    container.remove()
+    empty_engine(docker, published["image"])
+
+
+def test_prebuilt_start_builds_nothing_and_runs_the_published_image(prebuilt, published):
+    """Nothing of the environment is built: the container runs the pushed image. (On Linux the CLI,
+    like VS Code, derives a one-step image that gives `dev` the host user's UID, updateRemoteUserUID.)"""
+    assert build_commands(prebuilt.up_output) == [] and "--target" not in prebuilt.up_output
+    pushed = image_config(f"{published['image']}:latest")
+    assert pushed["rootfs"]["diff_ids"] == published["layers"]
+    running = engine().images.get(prebuilt.inspect()["Image"]).attrs
+    assert running["Id"] == published["config"] or runs_on_top(running, published["layers"])
+    assert running["Config"]["Labels"]["devcontainer.metadata"] == pushed["config"]["Labels"]["devcontainer.metadata"]
+
+
+def test_prebuilt_runs_as_non_root_with_the_configured_shared_memory(prebuilt):
+    assert prebuilt.exec("id -un; id -u").stdout.split() == ["dev", "1000"]
+    assert prebuilt.inspect()["HostConfig"]["ShmSize"] == 8 * 1024**3
+    assert int(prebuilt.exec("df -B1 --output=size /dev/shm | tail -n1").stdout) == 8 * 1024**3
+
+
+def test_prebuilt_installs_the_project_and_runs_jupyterlab_with_the_project_kernel(prebuilt):
+    # the lifecycle commands come from the image's devcontainer.metadata label
+    out = prebuilt.exec("python -c 'import sys, ship_lab; print(sys.prefix)'").stdout
+    assert out.strip() == "/opt/venv"
+    deadline = time.monotonic() + 90
+    while prebuilt.exec("jupyterlab-service status", check=False).stdout.strip() != "healthy":
+        assert time.monotonic() < deadline, "JupyterLab did not answer"
+        time.sleep(3)
+    specs = json.loads(prebuilt.exec("jupyter kernelspec list --json").stdout)["kernelspecs"]
+    assert specs["ship-lab"]["spec"]["argv"][0] == "/opt/venv/bin/python"
+    notebook = json.loads(prebuilt.exec("jupyter nbconvert --to notebook --execute --stdout notebooks/example.ipynb"
+                                        " 2>/dev/null").stdout)
+    printed = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code"
+                      for o in c["outputs"])
+    assert "interpreter: /opt/venv/bin/python" in printed
+
+
+def test_env_doctor_matches_the_published_reference_and_names_a_change(prebuilt):
+    same = prebuilt.exec("env-doctor diff --reference", check=False)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "no differences" in same.stdout
+    prebuilt.exec("uv pip install --quiet six")
+    try:
+        changed = prebuilt.exec("env-doctor diff --reference --json", check=False)
+    finally:
+        prebuilt.exec("uv pip uninstall --quiet six")
+    assert changed.returncode == 1
+    differences = json.loads(changed.stdout)["differences"]
+    assert [d["group"] for d in differences] == ["packages added", "lockfile"]
+    assert differences[0]["what"].startswith("six ")
+
+
+def test_cache_from_reuses_the_published_layers(docker, published, prebuilt):
+    """The normal configuration on a fresh machine: every layer of the environment comes from the
+    registry, none is built again (no locked package downloaded)."""
+    prebuilt.remove()
+    empty_engine(docker, published["image"])
+    root = published["root"]
+    container = DevContainer(root, docker, root.parent / "cache-from.log")
+    try:
+        started = time.monotonic()
+        container.up()
+        print(f"\nbuild with cacheFrom + up in {time.monotonic() - started:.0f}s")
+        output = container.up_output
+        assert "uv sync --locked --no-install-project" in output
+        sync = next(line for line in output.splitlines() if "uv sync --locked --no-install-project" in line)
+        step = re.search(r"#\d+", sync).group(0)
+        assert f"{step} CACHED" in output, "the locked environment was installed again"
+        built = engine().images.get(container.inspect()["Image"]).attrs
+        assert runs_on_top(built, published["layers"]), "a layer differs from the published image"
+    finally:
+        container.remove()
+
