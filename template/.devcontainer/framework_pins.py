@@ -1,16 +1,38 @@
-"""Keep only the framework's part of `uv export` output (stdin -> stdout), for the image build.
+"""Split the framework's part of `uv export` output into layer groups, for the image build.
 
-    uv export --frozen --no-dev --no-emit-project | python3 framework_pins.py torch
+    uv export --frozen --no-dev --no-emit-project | python3 framework_pins.py --out /pins torch
 
-The framework and everything it needs (often gigabytes of CUDA wheels) go into a layer of their
-own, keyed on this output: adding or changing any other dependency leaves that layer cached.
-Reads the `# via` comments uv writes under each requirement; stdlib only (Python 3.8+).
+writes one requirements file per group into --out, in the order the Dockerfile installs them,
+each in a layer of its own (most stable first, so that a change rebuilds as little as possible):
+
+    cuda-toolkit.txt  NVIDIA's CUDA toolkit libraries (cuBLAS, cuFFT, the runtime...): they follow
+                      the CUDA version, which framework upgrades usually keep
+    nvidia.txt        NVIDIA's other libraries (cuDNN, NCCL, cuSPARSELt, NVSHMEM...)
+    framework.txt     the framework's own wheels (torch and triton; jax, jaxlib and its CUDA plugin...)
+    closure.txt       everything else the framework needs (numpy, sympy...)
+
+A framework upgrade that keeps the CUDA libraries rebuilds, and makes colleagues pull, only the
+groups from the first changed one on; adding any other dependency leaves all of them cached (only
+the framework's closure and the NVIDIA wheels of the lock are here). Without --out, prints all
+groups concatenated. Reads the `# via` comments uv writes under each requirement; stdlib only
+(Python 3.8+).
 """
 
+import argparse
 import re
 import sys
+from pathlib import Path
 
 NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
+GROUPS = ["cuda-toolkit", "nvidia", "framework", "closure"]
+# Components of the CUDA toolkit as NVIDIA publishes them on the package index (with or without a
+# -cuXX suffix); cusparselt, cudnn, nccl, nvshmem, cudss... have their own release cycles.
+CUDA_TOOLKIT = re.compile(
+    r"cuda-toolkit|nvidia-(cublas|cuda-[a-z-]+?|cufft|cufile|curand|cusolver|cusparse|nvjitlink|nvtx|npp|nvjpeg|"
+    r"nvvm|nvfatbin|nvml-dev)(-cu\d+)?")
+NVIDIA = re.compile(r"(nvidia|cuda)-.+")
+# Wheels released together with a framework, beyond those named after it (jaxlib, jax-cuda12-plugin...).
+COMPANIONS = {"torch": {"triton", "pytorch-triton"}}
 
 
 def normalize(name: str) -> str:
@@ -21,7 +43,7 @@ def parse(text: str) -> tuple[dict, dict]:
     """Requirement blocks by package, and the packages that require each package."""
     blocks, required_by, current, in_via = {}, {}, None, False
     for line in text.splitlines(keepends=True):
-        if line.startswith("--"):  # an option (--index-url, --extra-index-url): kept for every package
+        if line.startswith("--"):  # an option (--index-url, --extra-index-url): kept for every group
             blocks[line], required_by[line], current = [line], {"*"}, None
         elif line.strip() and not line[0].isspace() and not line.startswith("#"):
             current = normalize(NAME.match(line).group(1))
@@ -49,10 +71,41 @@ def closure(roots: list[str], required_by: dict) -> set:
         found |= more
 
 
+def group_of(package: str, roots: list[str]) -> str:
+    if CUDA_TOOLKIT.fullmatch(package):
+        return "cuda-toolkit"
+    if NVIDIA.fullmatch(package):
+        return "nvidia"
+    for root in map(normalize, roots):
+        if package == root or package.startswith(root) or package in COMPANIONS.get(root, ()):
+            return "framework"
+    return "closure"
+
+
+def groups(text: str, roots: list[str]) -> dict[str, str]:
+    """Requirements text of each group (every group present, possibly empty), in install order."""
+    blocks, required_by = parse(text)
+    keep = closure(roots, required_by) | {pkg for pkg in blocks if NVIDIA.fullmatch(pkg)}
+    options = "".join(line for line, parents in required_by.items() if "*" in parents)
+    out = {group: "" for group in GROUPS}
+    for pkg, lines in blocks.items():
+        if pkg in keep:
+            out[group_of(pkg, roots)] += "".join(lines)
+    return {group: options + text if text else "" for group, text in out.items()}
+
+
 def main() -> None:
-    blocks, required_by = parse(sys.stdin.read())
-    keep = closure(sys.argv[1:], required_by) | {line for line, parents in required_by.items() if "*" in parents}
-    sys.stdout.write("".join(line for pkg, lines in blocks.items() if pkg in keep for line in lines))
+    parser = argparse.ArgumentParser(description="Split the framework's pins into layer groups.")
+    parser.add_argument("roots", nargs="+", help="the framework's distribution name(s)")
+    parser.add_argument("--out", type=Path, help="folder for one <group>.txt per group (default: stdout)")
+    args = parser.parse_args()
+    found = groups(sys.stdin.read(), args.roots)
+    if args.out is None:
+        sys.stdout.write("".join(dict.fromkeys(line for text in found.values() for line in text.splitlines(True))))
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    for group, text in found.items():
+        (args.out / f"{group}.txt").write_text(text)
 
 
 if __name__ == "__main__":

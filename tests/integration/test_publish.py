@@ -20,7 +20,7 @@ import pytest
 from tests.integration.test_image_build import fresh_layers
 from tests.utils.docker import DevContainer, engine, run
 from tests.utils.project import render, trust_host_ca
-from tests.utils.registry import REGISTRY, delete, image_config, manifest, require_registry
+from tests.utils.registry import REGISTRY, delete, image_config, layers, manifest, require_registry
 
 pytestmark = pytest.mark.integration
 
@@ -184,3 +184,68 @@ def test_cache_from_reuses_the_published_layers(docker, published, prebuilt):
     finally:
         container.remove()
 
+
+# --- layers: a framework upgrade that keeps the CUDA libraries --------------------------------------
+
+NVIDIA_WHEELS = ["nvidia-cuda-runtime-cu12==12.9.79", "nvidia-cuda-nvrtc-cu12==12.9.86",
+                 "nvidia-nvjitlink-cu12==12.9.86", "nvidia-cuda-cupti-cu12==12.9.79"]
+
+
+def pulled_layers(output: str) -> set[str]:
+    """Short layer ids `docker pull` downloaded (not 'Already exists')."""
+    return {line.split(":")[0] for line in output.splitlines() if line.endswith(": Pull complete")}
+
+
+@pytest.fixture(scope="module")
+def upgrade(docker, tmp_path_factory):
+    """JAX 0.6.2 -> 0.8.1 with the same NVIDIA wheels, both images pushed. (A small stand-in for a
+    CUDA framework upgrade: JAX's CPU wheels, and four of NVIDIA's smaller CUDA wheels in the lock,
+    which framework_pins.py layers like a framework's. bench/run.py measures jax[cuda12] itself.)"""
+    require_registry()
+    image = f"{REGISTRY}/mltemplate-test/layers-{uuid.uuid4().hex[:8]}"
+    root = render(tmp_path_factory.mktemp("layers") / "layer-lab", lock=True, project_name="Layer Lab",
+                  framework="jax", framework_version="0.6.2", accelerator="cpu", python_version="3.11", image="none")
+    trust_host_ca(root)
+    fresh_layers(root)
+    run(["uv", "add", "--no-sync", *NVIDIA_WHEELS], cwd=root)
+    pins = {}
+    for version, tag in (("0.6.2", "old"), ("0.8.1", "new")):
+        pyproject = root / "pyproject.toml"
+        pyproject.write_text(re.sub(r'"jax==[0-9.]+"', f'"jax=={version}"', pyproject.read_text()))
+        run(["uv", "lock"], cwd=root)
+        pins[tag] = {line.split("==")[0]: line for line in run(
+            ["uv", "export", "--frozen", "--no-hashes", "--no-emit-project"], cwd=root).stdout.splitlines()
+            if "==" in line and not line.startswith("#")}
+        run([docker, "build", "-f", ".devcontainer/Dockerfile", "--target", "dev", "-t", f"{image}:{tag}", "."],
+            cwd=root, timeout=1800)
+        run([docker, "push", f"{image}:{tag}"], timeout=1200)
+    empty_engine(docker, image)
+    yield {"image": image, "pins": pins}
+    empty_engine(docker, image)
+    for tag in ("old", "new"):
+        delete(f"{image}:{tag}")
+
+
+def test_framework_upgrade_pulls_only_the_changed_layers(docker, upgrade):
+    image, pins = upgrade["image"], upgrade["pins"]
+    changed = {name for name in pins["new"] if pins["new"][name] != pins["old"].get(name)}
+    assert {"jax", "jaxlib"} <= changed and not any(name.startswith("nvidia-") for name in changed)
+
+    old, new = layers(f"{image}:old"), layers(f"{image}:new")
+    shared = {digest for digest, _ in old} & {digest for digest, _ in new}
+    # the NVIDIA layer is the largest the two share: everything up to it is reused as is
+    reused = [size for digest, size in new if digest in shared]
+    not_reused = {digest: size for digest, size in new if digest not in shared}
+    run([docker, "pull", f"{image}:old"], timeout=1200)
+    pulled = run([docker, "pull", f"{image}:new"], timeout=1200).stdout
+    short = {digest.removeprefix("sha256:")[:12]: size for digest, size in new}
+    downloaded = pulled_layers(pulled)
+    assert {digest.removeprefix("sha256:")[:12] for digest in not_reused} <= downloaded, pulled
+    # Docker reuses a layer only with the same layers below it: an empty layer (32 bytes) above a
+    # changed one is fetched again; nothing else is.
+    pulled_bytes, total = sum(short[layer] for layer in downloaded), sum(size for _, size in new)
+    assert pulled_bytes - sum(not_reused.values()) < 1024, pulled
+    print(f"\nafter the upgrade a pull fetches {pulled_bytes / 1e6:.0f} MB of {total / 1e6:.0f} MB "
+          f"({len(not_reused)} of {len(new)} layers); largest reused layer {max(reused) / 1e6:.0f} MB")
+    assert max(reused) > max(not_reused.values())  # the NVIDIA wheels' layer is not fetched again
+    assert pulled_bytes < 0.6 * total
