@@ -11,6 +11,17 @@ Both images are built on the same Docker Engine in the same run, from the same b
 same pinned packages (exported from the project's uv.lock), and every figure is the median of
 --runs runs. Comparisons are ratios of figures measured side by side. Writes results.md and
 results.json to --out. Needs what the test suite needs (scripts/prepare-test-machine.sh).
+
+--only picks measurement groups (default: all), so that a long run can be split into shorter
+ones; each run merges its figures into --out/results.json:
+    copy, lock, payload, builds, image   the figures above
+    breakdown   where a cold build's time goes (BuildKit steps, uv's download/copy/compile, layer
+                export, the features' build)
+    ship        the image from the local registry (localhost:5000): a colleague's first start with
+                the image-based configuration vs a cold build and vs a bare `docker pull`; pull time
+                of the layered image vs the same bytes in one layer
+    upgrade     bytes a pull fetches after a framework upgrade that keeps the CUDA libraries
+                (jax[cuda12] 0.6.2 -> 0.8.1), vs one layer for the environment as before
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -29,7 +41,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.utils.docker import docker_cli
 from tests.utils.project import HOST_CA_BUNDLE, render, trust_host_ca
+from tests.utils.registry import REGISTRY, layers, require_registry
 
+GROUPS = ["copy", "lock", "payload", "builds", "image", "breakdown", "ship", "upgrade"]
+BENCH_IMAGE = f"{REGISTRY}/mltemplate-bench/ours"
 CELL = "import torch; x = torch.randn(256, 256); print('cell ran:', float((x @ x.T).trace()))"
 NAIVE_DOCKERFILE = """\
 FROM {base}
@@ -71,8 +86,9 @@ class Bench:
         self.base = "debian:bookworm"
 
     # ---- set-up -----------------------------------------------------------------------------
-    def render_project(self, dst: Path, lock: bool) -> None:
-        render(dst, lock=lock, project_name="Bench", python_version=self.python)
+    def render_project(self, dst: Path, lock: bool, image: str = "none") -> None:
+        """image "none": no build.cacheFrom, so that a cold build stays cold whatever the registry holds."""
+        render(dst, lock=lock, project_name="Bench", python_version=self.python, image=image)
 
     def prepare(self) -> None:
         log("rendering our default project (pytorch + cuda) and the naive one")
@@ -216,6 +232,135 @@ class Bench:
         return {"copy_with_lock_s": self.median(with_lock), "copy_without_lock_s": self.median(without)}
 
 
+    # ---- where a cold build's time goes ----------------------------------------------------------
+    def measure_breakdown(self) -> dict:
+        """A cold `docker build` of the dev stage with plain progress, read step by step; then the
+        devcontainer build on top (the Dockerfile part cached): the features' own build and export."""
+        self.empty_cache()
+        start = time.monotonic()
+        result = subprocess.run([self.docker, "build", "--progress=plain", "-f", ".devcontainer/Dockerfile",
+                                 "--target", "dev", "-t", "bench-ours", "."], cwd=self.project, capture_output=True,
+                                text=True, env={**os.environ, "DOCKER_BUILDKIT": "1"})
+        dockerfile_s = time.monotonic() - start
+        if result.returncode != 0:
+            sys.exit(result.stderr[-4000:])
+        out = result.stderr
+        (self.workdir / "breakdown.log").write_text(out)
+        steps = {}
+        for step, seconds in re.findall(r"^(#\d+) DONE (\d+\.\d+)s", out, re.M):
+            steps[step] = float(seconds)
+        titles = dict(re.findall(r"^(#\d+) \[([^\]]+)\]", out, re.M))
+        uv = lambda pattern: round(sum(float(x) * (1000 if unit == "s" else 1) / 1000 for x, unit in  # noqa: E731
+                                       re.findall(pattern, out)), 1)
+        export = re.findall(r"exporting layers (\d+\.\d+)s done", out)
+        slowest = sorted(((seconds, titles.get(step, step)) for step, seconds in steps.items()), reverse=True)[:8]
+        start = time.monotonic()
+        sh(["devcontainer", "build", "--workspace-folder", str(self.project), "--docker-path", self.docker,
+            "--image-name", "bench-ours"])
+        features_s = time.monotonic() - start
+        self.drop_replaced_images()
+        return {"breakdown_dockerfile_s": round(dockerfile_s, 1),
+                "breakdown_download_unpack_s": uv(r"Prepared \d+ packages? in (\d+(?:\.\d+)?)(m?s)"),
+                "breakdown_copy_from_cache_s": uv(r"Installed \d+ packages? in (\d+(?:\.\d+)?)(m?s)"),
+                "breakdown_bytecode_s": uv(r"Bytecode compiled \d+ files in (\d+(?:\.\d+)?)(m?s)"),
+                "breakdown_export_layers_s": round(sum(map(float, export)), 1),
+                "breakdown_features_s": round(features_s, 1),
+                "breakdown_slowest_steps": [[round(seconds, 1), title] for seconds, title in slowest]}
+
+    # ---- the image shipped through a registry ------------------------------------------------------
+    def forget(self, *images: str) -> None:
+        """A colleague's machine: the images gone, no build cache (the base image stays)."""
+        for image in images:
+            subprocess.run([self.docker, "rmi", "-f", image], capture_output=True)
+        self.empty_cache()
+        subprocess.run([self.docker, "image", "prune", "-f"], capture_output=True)
+
+    def measure_ship(self, cold_s: float | None) -> dict:
+        require_registry()
+        latest = f"{BENCH_IMAGE}:latest"
+        # The same project (same answers, the same lock and certificates) with the image published.
+        project = self.workdir / "ship"
+        self.render_project(project, lock=False, image=BENCH_IMAGE)
+        shutil.copy(self.project / "uv.lock", project / "uv.lock")
+        shutil.copytree(self.project / ".devcontainer/certs", project / ".devcontainer/certs", dirs_exist_ok=True)
+        prebuilt = project / ".devcontainer/prebuilt/devcontainer.json"
+        log("ship: build with the devcontainer CLI and push (untimed)")
+        sh(["devcontainer", "build", "--workspace-folder", str(project), "--docker-path", self.docker,
+            "--image-name", latest])
+        sh([self.docker, "push", latest])
+        single = f"{BENCH_IMAGE}:single-layer"
+        log("ship: the same files as one layer (docker export | docker import), pushed (untimed)")
+        container = sh([self.docker, "create", latest, "true"]).strip()
+        with subprocess.Popen([self.docker, "export", container], stdout=subprocess.PIPE) as export:
+            subprocess.run([self.docker, "import", "-", single], stdin=export.stdout, check=True, capture_output=True)
+        sh([self.docker, "rm", container])
+        sh([self.docker, "push", single])
+        pull, start, pull_single = [], [], []
+        for run in range(1, self.runs + 1):
+            log(f"ship run {run}/{self.runs}: bare docker pull")
+            self.forget(latest, single)
+            pull.append(timed([self.docker, "pull", latest]))
+            log(f"ship run {run}/{self.runs}: first start with the image-based configuration (+ a cell)")
+            self.forget(latest)
+            label = f"bench.start={time.monotonic_ns()}"
+            begin = time.monotonic()
+            sh(["devcontainer", "up", "--workspace-folder", str(project), "--config", str(prebuilt),
+                "--docker-path", self.docker, "--id-label", label])
+            sh(["devcontainer", "exec", "--workspace-folder", str(project), "--config", str(prebuilt),
+                "--docker-path", self.docker, "--id-label", label, "python", "-c", CELL])
+            start.append(time.monotonic() - begin)
+            for container_id in sh([self.docker, "ps", "-aq", "--filter", f"label={label}"]).split():
+                sh([self.docker, "rm", "-f", container_id])
+            log(f"ship run {run}/{self.runs}: pull of the same files as one layer")
+            self.forget(latest, single)
+            pull_single.append(timed([self.docker, "pull", single]))
+        split_layers, single_layers = layers(latest), layers(single)
+        self.forget(latest, single)
+        results = {"ship_pull_s": self.median(pull), "ship_first_start_s": self.median(start),
+                   "ship_pull_single_layer_s": self.median(pull_single),
+                   "ship_bytes": sum(size for _, size in split_layers), "ship_layers": len(split_layers),
+                   "ship_single_layer_bytes": sum(size for _, size in single_layers)}
+        if cold_s is not None:
+            results["ship_cold_build_s"] = cold_s
+        return results
+
+    def measure_upgrade(self) -> dict:
+        """jax[cuda12] 0.6.2 -> 0.8.1: the NVIDIA wheels stay the same. Both dev images are pushed;
+        the bytes a pull of the new one fetches after the old are the layers it does not share."""
+        require_registry()
+        project = self.workdir / "upgrade"
+        render(project, lock=True, project_name="Upgrade", python_version=self.python, framework="jax",
+               framework_version="0.6.2", accelerator="cuda", cuda_version="12", image="none")
+        trust_host_ca(project)
+        images = {}
+        for version in ("0.6.2", "0.8.1"):
+            pyproject = project / "pyproject.toml"
+            pyproject.write_text(re.sub(r'"jax\[cuda12\]==[0-9.]+"', f'"jax[cuda12]=={version}"', pyproject.read_text()))
+            sh(["uv", "lock"], cwd=project)
+            images[version] = f"{REGISTRY}/mltemplate-bench/upgrade:{version}"
+            log(f"upgrade: build and push jax[cuda12]=={version}")
+            sh([self.docker, "build", "-f", ".devcontainer/Dockerfile", "--target", "dev", "-t", images[version], "."],
+               cwd=project)
+            sh([self.docker, "push", images[version]])
+        old, new = layers(images["0.6.2"]), layers(images["0.8.1"])
+        old_digests = {digest for digest, _ in old}
+        fetched = sum(size for digest, size in new if digest not in old_digests)
+        # Before the split, the environment was one framework layer plus the uv sync layer, both
+        # rebuilt by the upgrade: a pull fetched every layer after the system stage and the uv binary.
+        sh([self.docker, "build", "-f", ".devcontainer/Dockerfile", "--target", "base", "-t", "bench-upgrade-base", "."],
+           cwd=project)
+        system = layers_of_image(self.docker, "bench-upgrade-base") + 1  # + COPY of the uv binary
+        environment = [size for _, size in new[system:]]
+        for image in [*images.values(), "bench-upgrade-base"]:
+            subprocess.run([self.docker, "rmi", "-f", image], capture_output=True)
+        return {"upgrade_fetched_bytes": fetched, "upgrade_single_layer_bytes": sum(environment),
+                "upgrade_image_bytes": sum(size for _, size in new)}
+
+
+def layers_of_image(docker: str, image: str) -> int:
+    return len(json.loads(sh([docker, "image", "inspect", image]))[0]["RootFS"]["Layers"])
+
+
 def ratio(a: float, b: float) -> float:
     return round(a / b, 2) if b else float("inf")
 
@@ -223,6 +368,38 @@ def ratio(a: float, b: float) -> float:
 def report(results: dict) -> str:
     r = results
     gib = 1024**3
+    rows = []
+    try:
+        rows += main_rows(r, gib)
+    except KeyError:
+        pass  # those groups were not measured (--only)
+    if "ship_first_start_s" in r:
+        cold = r.get("ship_cold_build_s") or r.get("cold_ours_s")
+        rows += [
+            ("Colleague's first start, image-based configuration (pull + start + cell)", f"{r['ship_first_start_s']} s",
+             f"{cold} s cold build" if cold else "", f"{ratio(cold, r['ship_first_start_s'])}x faster" if cold else "", ">= 4x"),
+            ("That start vs a bare `docker pull`", f"{r['ship_first_start_s']} s", f"{r['ship_pull_s']} s",
+             f"{ratio(r['ship_first_start_s'], r['ship_pull_s'])}x", "<= 1.2x"),
+            ("Pull: layered image vs the same files in one layer", f"{r['ship_pull_s']} s ({r['ship_layers']} layers)",
+             f"{r['ship_pull_single_layer_s']} s", f"{ratio(r['ship_pull_single_layer_s'], r['ship_pull_s'])}x faster "
+             f"({r['ship_bytes'] / 1e9:.2f} vs {r['ship_single_layer_bytes'] / 1e9:.2f} GB)", "")]
+    if "upgrade_fetched_bytes" in r:
+        rows.append(("Pulled after jax[cuda12] 0.6.2 -> 0.8.1 (same CUDA libraries)",
+                     f"{r['upgrade_fetched_bytes'] / 1e6:.0f} MB", f"{r['upgrade_single_layer_bytes'] / 1e6:.0f} MB as one layer",
+                     f"{ratio(r['upgrade_single_layer_bytes'], r['upgrade_fetched_bytes'])}x fewer bytes", ">= 3x"))
+    if "breakdown_dockerfile_s" in r:
+        rows.append(("Cold build breakdown (dev stage)", f"{r['breakdown_dockerfile_s']} s",
+                     f"features' build + export {r['breakdown_features_s']} s",
+                     f"uv download+unpack {r['breakdown_download_unpack_s']} s, copy from cache "
+                     f"{r['breakdown_copy_from_cache_s']} s, bytecode {r['breakdown_bytecode_s']} s, "
+                     f"layer export {r['breakdown_export_layers_s']} s", ""))
+    lines = [f"Median of {r['runs']} runs, {r['date']}, {r['machine']}, ours built as: {r['mode']}.", "",
+             "| measure | ours | naive / other | ratio | target |", "|---|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main_rows(r: dict, gib: int) -> list[tuple]:
     payload_total = r["base_image_bytes"] + r["payload_bytes"]
     rows = [
         ("Cold build to a running cell", f"{r['cold_ours_s']} s", f"{r['cold_naive_s']} s",
@@ -241,10 +418,7 @@ def report(results: dict) -> str:
          f"{ratio(r['lock_pip_compile_s'], r['lock_uv_s'])}x faster", ""),
         ("copier copy, with / without locking", f"{r['copy_with_lock_s']} s", f"{r['copy_without_lock_s']} s", "", ""),
     ]
-    lines = [f"Median of {r['runs']} runs, {r['date']}, {r['machine']}, ours built as: {r['mode']}.", "",
-             "| measure | ours | naive / other | ratio | target |", "|---|---|---|---|---|"]
-    lines += [f"| {' | '.join(row)} |" for row in rows]
-    return "\n".join(lines) + "\n"
+    return rows
 
 
 def main() -> None:
@@ -253,23 +427,41 @@ def main() -> None:
     parser.add_argument("--python", default="3.11", help="project Python (the base image's own avoids a download)")
     parser.add_argument("--mode", choices=["devcontainer", "dockerfile"], default="devcontainer")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated groups of {', '.join(GROUPS)}")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if only - set(GROUPS):
+        parser.error(f"unknown group(s): {', '.join(sorted(only - set(GROUPS)))}")
     args.out.mkdir(parents=True, exist_ok=True)
+    saved = args.out / "results.json"
+    results = json.loads(saved.read_text()) if saved.is_file() and only != set(GROUPS) else {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         bench = Bench(Path(tmp), args.python, args.runs, args.mode)
         bench.prepare()
-        results = {"runs": args.runs, "mode": args.mode, "date": time.strftime("%Y-%m-%d"),
-                   "machine": f"{os.cpu_count()} CPUs, Docker {sh([bench.docker, 'version', '--format', '{{.Server.Version}}']).strip()}"}
-        log("copier copy with and without locking")
-        results |= bench.measure_copy()
-        log("locking: uv lock and uv pip compile vs pip-compile")
-        results |= bench.measure_lock()
-        log("payload alone: download + unpack of the locked packages")
-        results |= bench.measure_payload()
-        results |= bench.measure_builds()
-        log("image size, duplicates, caches")
-        results |= bench.measure_image()
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        results |= {"runs": args.runs, "mode": args.mode, "date": time.strftime("%Y-%m-%d"),
+                    "machine": f"{os.cpu_count()} CPUs, Docker {sh([bench.docker, 'version', '--format', '{{.Server.Version}}']).strip()}"}
+        if "copy" in only:
+            log("copier copy with and without locking")
+            results |= bench.measure_copy()
+        if "lock" in only:
+            log("locking: uv lock and uv pip compile vs pip-compile")
+            results |= bench.measure_lock()
+        if "payload" in only:
+            log("payload alone: download + unpack of the locked packages")
+            results |= bench.measure_payload()
+        if "builds" in only:
+            results |= bench.measure_builds()
+        if "image" in only:
+            log("image size, duplicates, caches")
+            results |= bench.measure_image()
+        if "breakdown" in only:
+            log("where a cold build's time goes")
+            results |= bench.measure_breakdown()
+        if "ship" in only:
+            results |= bench.measure_ship(results.get("cold_ours_s"))
+        if "upgrade" in only:
+            results |= bench.measure_upgrade()
+    saved.write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(report(results))
     print(report(results))
 
