@@ -31,6 +31,15 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# start_daemon LOG COMMAND...: in the background, outliving this script, without our open files:
+# run under `flock /tmp/docker-build.lock`, a daemon would otherwise hold that lock while it runs.
+start_daemon() {
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    as_root bash -c 'log=$1; shift
+        for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null
+        nohup "$@" >"$log" 2>&1 &' bash "$@"
+}
+
 engine_up() { docker info >/dev/null 2>&1; }
 
 start_engine() {
@@ -38,7 +47,7 @@ start_engine() {
     command -v dockerd >/dev/null 2>&1 || apt_install docker.io
     command -v docker >/dev/null 2>&1 || die "docker client missing after installing docker.io"
     say "starting dockerd (log: $DOCKERD_LOG)"
-    as_root sh -c "nohup dockerd >'$DOCKERD_LOG' 2>&1 &"
+    start_daemon "$DOCKERD_LOG" dockerd
     for _ in $(seq 1 60); do
         engine_up && { say "Docker Engine is up: $(docker version --format '{{.Server.Version}}')"; return; }
         sleep 1
@@ -117,7 +126,7 @@ start_registry() {
         "    rootdirectory: $REGISTRY_DIR/data" '  delete:' '    enabled: true' 'http:' \
         "  addr: $REGISTRY_ADDR" | as_root tee "$REGISTRY_DIR/config.yml" >/dev/null
     say "starting docker-registry on $REGISTRY_ADDR (log: $REGISTRY_LOG)"
-    as_root sh -c "nohup docker-registry serve '$REGISTRY_DIR/config.yml' >'$REGISTRY_LOG' 2>&1 &"
+    start_daemon "$REGISTRY_LOG" docker-registry serve "$REGISTRY_DIR/config.yml"
     for _ in $(seq 1 30); do
         registry_up && { say "registry is up on $REGISTRY_ADDR"; return; }
         sleep 1
