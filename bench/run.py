@@ -291,9 +291,14 @@ class Bench:
         single = f"{BENCH_IMAGE}:single-layer"
         log("ship: the same files as one layer (docker export | docker import), pushed (untimed)")
         container = sh([self.docker, "create", latest, "true"]).strip()
-        with subprocess.Popen([self.docker, "export", container], stdout=subprocess.PIPE) as export:
-            subprocess.run([self.docker, "import", "-", single], stdin=export.stdout, check=True, capture_output=True)
-        sh([self.docker, "rm", container])
+        try:
+            with subprocess.Popen([self.docker, "export", container], stdout=subprocess.PIPE) as export:
+                imported = subprocess.run([self.docker, "import", "-", single], stdin=export.stdout,
+                                          capture_output=True, text=True)
+        finally:
+            sh([self.docker, "rm", container])
+        if imported.returncode != 0:
+            sys.exit(f"docker import failed: {imported.stderr[-2000:]}")
         sh([self.docker, "push", single])
         pull, start, pull_single = [], [], []
         for run in range(1, self.runs + 1):
