@@ -353,17 +353,16 @@ def test_jobset_validation_catches_mistakes(project):
         kube.validate([jobset])
 
 
-@pytest.mark.skipif(not os.environ.get("JOBSET_CRD"), reason="JOBSET_CRD (a path to JobSet's CRD yaml) not set")
 def test_jobset_against_the_crd_schema(project):
     _, cluster, framework = project
     if framework != "pytorch":
         return
     config = settings(cluster, gpus=1, queue="q")
     (jobset,) = cluster.train_manifests(config, 2, 1, "d", "d", ["--epochs=2"])
-    kube.validate_with_crd(jobset, os.environ["JOBSET_CRD"])
+    kube.validate_with_crd(jobset)
     jobset["spec"]["network"]["enableDNSHostName"] = True
     with pytest.raises(Exception, match="enableDNSHostName"):
-        kube.validate_with_crd(jobset, os.environ["JOBSET_CRD"])
+        kube.validate_with_crd(jobset)
 
 
 def test_bad_kubernetes_settings_are_refused(none_project):
