@@ -232,6 +232,17 @@ def test_submitting_needs_a_published_image(none_project, tmp_path, capsys):
         cluster.slurm_command(config, "sweep.sbatch", tmp_path, "x", [], [])
 
 
+def test_dry_run_output_is_the_manifests_kubectl_would_get(none_project):
+    """`--dry-run > sweep.yaml` (as the project's README shows) gives a file kubectl applies as is."""
+    root, _ = none_project
+    result = run_cli(root, "sweep", "kubernetes", "--output", "lr", "--dry-run", env={"JOB_IMAGE": DIGEST_IMAGE})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# kubectl create -f -\n")
+    documents = [d for d in yaml.safe_load_all(result.stdout) if d is not None]
+    assert [d["kind"] for d in documents] == ["ConfigMap", "Job"]
+    kube.validate(documents)
+
+
 def test_job_image_comes_from_job_image_variable(none_project, monkeypatch):
     _, cluster = none_project
     monkeypatch.setenv("JOB_IMAGE", DIGEST_IMAGE)

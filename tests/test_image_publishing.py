@@ -208,3 +208,21 @@ def test_image_name_resolution(project):
     publish.ANSWER, publish.CONFIGURED = "ghcr", ""
     assert publish.image_name(None, {"GITHUB_REPOSITORY": "Acme/Lab"}) == "ghcr.io/acme/lab"
     assert publish.image_name(None, {}) == ""
+
+
+def test_pin_writes_the_job_digest_where_the_cluster_command_reads_it(tmp_path):
+    root = render(tmp_path / "lab", project_name="Lab", image="registry.example.com/team/lab")
+    publish = load_module(root / ".devcontainer/publish.py", "pin_publish")
+    settings = root / "cluster/settings.toml"
+    shipped = settings.read_text()
+    assert 'image = "registry.example.com/team/lab@sha256:<digest>"' in shipped
+    cluster = load_module(root / "src/lab/cluster.py", "pin_cluster")
+    with pytest.raises(cluster.ClusterError, match="push --pin"):  # the placeholder is not an image
+        cluster.job_image(cluster.load_settings(settings))
+    reference = "registry.example.com/team/lab@sha256:" + "ab" * 32
+    publish.pin_job_image(reference, settings)
+    assert settings.read_text() == shipped.replace("registry.example.com/team/lab@sha256:<digest>", reference)
+    assert cluster.job_image(cluster.load_settings(settings)) == reference
+    settings.write_text("[slurm]\n")
+    with pytest.raises(SystemExit, match="no `image"):
+        publish.pin_job_image(reference, settings)

@@ -1,6 +1,7 @@
 """Kubernetes without an API server: the generated manifests, validated offline (tests/utils/kube.py),
 and their pod templates run with Docker exactly as the kubelet would run them: the same image
-(the local build stands in for the digest reference: there is no registry here), its ENTRYPOINT
+(the local build stands in for the digest reference; a pull by digest from a real registry is
+test_publish.py's), its ENTRYPOINT
 with the manifest's args, the env the controllers inject (JOB_COMPLETION_INDEX; for the JobSet the
 pods' stable names <jobset>-node-0-<i>.<jobset> on one network), runAsUser/runAsGroup/fsGroup,
 a read-only root file system with /tmp and /dev/shm in memory, the claim as a host folder owned by

@@ -16,8 +16,10 @@ import time
 import uuid
 
 import pytest
+import yaml
 
 from tests.integration.test_image_build import fresh_layers
+from tests.utils import kube
 from tests.utils.docker import DevContainer, engine, run
 from tests.utils.project import render, trust_host_ca
 from tests.utils.registry import REGISTRY, delete, image_config, layers, manifest, require_registry
@@ -71,11 +73,11 @@ def published(docker, tmp_path_factory):
 
     started = time.monotonic()
     built = publish(root, docker, "build")
-    pushed = publish(root, docker, "push")
+    pushed = publish(root, docker, "push", "--pin")
     print(f"\npublish.py build + push: {time.monotonic() - started:.0f}s")
     tags = publish(root, docker, "tags").stdout.split()
     local = engine().images.get(f"{image}:latest").attrs
-    info = {"root": root, "image": image, "tags": tags, "output": built.stdout + pushed.stdout,
+    info = {"root": root, "image": image, "tags": tags, "output": built.stdout + pushed.stdout, "pushed": pushed.stdout,
             "digest": manifest(f"{image}:latest")[0], "config": manifest(f"{image}:latest")[1]["config"]["digest"],
             "layers": local["RootFS"]["Layers"]}
     empty_engine(docker, image)
@@ -99,6 +101,50 @@ def test_publish_pushes_immutable_moving_and_job_tags(published):
     assert {"uv sync --locked", "env-doctor --on-start"} <= {entry.get(key) for entry in metadata
                                                              for key in ("updateContentCommand", "postStartCommand")}
     assert any("entrypoint" in entry for entry in metadata)  # JupyterLab starts with the container
+
+
+def test_the_cluster_runs_the_pushed_job_image_by_digest(docker, published, tmp_path):
+    """`push --pin` wrote the job image's digest into cluster/settings.toml; on a machine without the
+    image, the Kubernetes trial pod the cluster command renders pulls exactly that digest and runs
+    its trial (the pod run with Docker as the kubelet would: tests/utils/kube.py)."""
+    image, root = published["image"], published["root"]
+    job_digest = manifest(f"{image}:job-latest")[0]
+    reference = f"{image}@{job_digest}"
+    assert f"job image: {reference}" in published["pushed"]
+    assert f'image = "{reference}"' in (root / "cluster/settings.toml").read_text()
+
+    rendered = run(["python3", "-m", "ship_lab.cluster", "sweep", "kubernetes", "--output", "by-digest", "--dry-run"],
+                   cwd=root, env={"PYTHONPATH": str(root / "src")}).stdout
+    assert rendered.startswith("# kubectl create -f -\n")  # saved with > sweep.yaml, it applies as is
+    manifests = [document for document in yaml.safe_load_all(rendered) if document]
+    kube.validate(manifests)
+    config_map, job = manifests
+    pod = job["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == reference
+    assert run([docker, "image", "inspect", reference], check=False).returncode != 0  # not on this machine
+    claim = tmp_path / "claim"
+    claim.mkdir(mode=0o2777)
+    claim.chmod(0o2777)
+    name = f"by-digest-{uuid.uuid4().hex[:6]}"
+    args = kube.docker_run_args(pod, name=name, claims=claims_of(pod, claim),
+                                config_maps={config_map["metadata"]["name"]:
+                                             kube.config_map_folder(config_map, tmp_path / "configmaps")},
+                                env={"JOB_COMPLETION_INDEX": "0"})
+    try:
+        ran = run([docker, "run", *args], timeout=600, check=False)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        running = engine().images.get(reference).attrs
+        assert reference in running["RepoDigests"]
+    finally:
+        run([docker, "rm", "-f", name], check=False)
+        run([docker, "rmi", "-f", reference], check=False)
+    result = json.loads((claim / "by-digest/trials/0000/result.json").read_text())
+    assert result["params"] and (claim / "by-digest/trials/0000/env-doctor.json").is_file()
+
+
+def claims_of(pod: dict, folder) -> dict:
+    """Every PersistentVolumeClaim of the pod -> the one host folder standing in for it."""
+    return {v["persistentVolumeClaim"]["claimName"]: folder for v in pod["volumes"] if "persistentVolumeClaim" in v}
 
 
 @pytest.fixture(scope="module")

@@ -110,7 +110,7 @@ def _bytes(quantity: str) -> int:
     return int(number) * {None: 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}[unit]
 
 
-def docker_run_args(pod: dict, *, image: str, claims: dict[str, Path], config_maps: dict[str, Path],
+def docker_run_args(pod: dict, *, image: str | None = None, claims: dict[str, Path], config_maps: dict[str, Path],
                     env: dict[str, str], name: str, hostname: str | None = None,
                     network: str | None = None, aliases: tuple[str, ...] = ()) -> list[str]:
     """`docker run` arguments that run the pod's one container as the kubelet would: the image's
@@ -118,7 +118,8 @@ def docker_run_args(pod: dict, *, image: str, claims: dict[str, Path], config_ma
     user, groups (fsGroup) and security settings, each volume in its place (a claim -> a host folder,
     a ConfigMap -> a folder holding its keys, emptyDir -> tmpfs, memory-backed for medium Memory),
     the memory limit. Fields it does not know are refused, so nothing is silently dropped.
-    `image` is the local stand-in for the manifest's image reference (no registry here)."""
+    image: a local stand-in for the manifest's image reference (default: that reference itself,
+    which Docker pulls by digest from its registry)."""
     if set(pod) - POD_FIELDS:
         raise ValueError(f"pod fields not translated: {set(pod) - POD_FIELDS}")
     (container,) = pod["containers"]
@@ -189,7 +190,7 @@ def docker_run_args(pod: dict, *, image: str, claims: dict[str, Path], config_ma
         variables[item["name"]] = item["value"]
     variables.update(env)
     args += [a for key, value in variables.items() for a in ("-e", f"{key}={value}")]
-    return [*args, image, *container.get("args", [])]
+    return [*args, image or container["image"], *container.get("args", [])]
 
 
 def config_map_folder(config_map: dict, root: Path) -> Path:
