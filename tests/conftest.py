@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from tests.utils.docker import require_engine, run
+from tests.utils.figures import FIGURES
 from tests.utils.project import HOST_CA_BUNDLE, REPO
 
 TEST_BASE_IMAGE = "mltemplate-test-base:bookworm"
@@ -34,3 +35,11 @@ def test_base_image(docker) -> str:
     run([str(REPO / "scripts/make-feature-test-base.sh")],
         env={"DOCKER": docker, "FEATURE_TEST_BASE": TEST_BASE_IMAGE, "CA_BUNDLE": str(HOST_CA_BUNDLE)})
     return TEST_BASE_IMAGE
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures the integration tests measured (tests/utils/figures.py), in every CI log."""
+    if FIGURES:
+        terminalreporter.section("figures measured by the tests")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

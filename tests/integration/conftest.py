@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.utils.docker import engine, run
+from tests.utils.figures import record
 from tests.utils.project import render, trust_host_ca
 
 CLUSTER_ANSWERS = {"project_name": "Cluster Lab", "framework": "pytorch", "accelerator": "cuda",
@@ -25,6 +26,6 @@ def cluster_project(docker, tmp_path_factory) -> Path:
     started = time.monotonic()
     run([docker, "build", "-f", ".devcontainer/Dockerfile", "--target", "job", "-t", CLUSTER_JOB_IMAGE, "."],
         cwd=root, timeout=1800)
-    print(f"\ncluster project: job image built in {time.monotonic() - started:.0f}s")
+    record(f"cluster project: job image built in {time.monotonic() - started:.0f}s")
     yield root
     engine().images.remove(CLUSTER_JOB_IMAGE, force=True)

@@ -28,6 +28,7 @@ import pytest
 
 from tests.integration.conftest import CLUSTER_JOB_IMAGE as JOB_IMAGE
 from tests.utils.docker import engine, run
+from tests.utils.figures import record
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,7 @@ def slurm_project(docker, cluster_project) -> Path:
     started = time.monotonic()
     run([docker, "build", "--build-arg", f"JOB_IMAGE={JOB_IMAGE}", "-t", NODE_IMAGE, "cluster/local"],
         cwd=root, timeout=900)
-    print(f"\nSlurm node image built in {time.monotonic() - started:.0f}s")
+    record(f"Slurm node image built in {time.monotonic() - started:.0f}s")
     shared = root / "cluster/local/shared"
     shared.mkdir()
     shared.chmod(0o777)  # the jobs run as the image's user `dev`, like any cluster user
@@ -123,7 +124,7 @@ def test_sweep_runs_as_a_slurm_job_array(slurm, slurm_project, docker):
     output = slurm.shared / "sweep"
     logs = "".join(p.read_text() for p in sorted(output.glob("slurm-*.out"))) if output.is_dir() else ""
     assert result.returncode == 0, result.stdout + result.stderr + logs
-    print(f"\nSlurm sweep ({len(expected_trials(slurm_project))} trials, sbatch --wait --array): {elapsed:.1f}s")
+    record(f"Slurm sweep ({len(expected_trials(slurm_project))} trials, sbatch --wait --array): {elapsed:.1f}s")
 
     trials = expected_trials(slurm_project)
     assert read(output / "trials.json")["trials"] == trials
@@ -164,7 +165,7 @@ def test_two_node_torchrun_job_ranks_agree(slurm, slurm_project):
     output = slurm.shared / "ddp"
     logs = "".join(p.read_text() for p in sorted(output.glob("slurm-*.out"))) if output.is_dir() else ""
     assert result.returncode == 0, result.stdout + result.stderr + logs
-    print(f"\nSlurm two-node torchrun job (gloo, 2 x 1 process, 5 epochs): {elapsed:.1f}s")
+    record(f"Slurm two-node torchrun job (gloo, 2 x 1 process, 5 epochs): {elapsed:.1f}s")
 
     outcome = read(output / "result.json")
     assert outcome["world_size"] == 2 and outcome["backend"] == "gloo"

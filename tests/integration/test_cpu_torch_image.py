@@ -11,6 +11,7 @@ import pytest
 
 from tests.test_cpu_torch import AARCH64, UV
 from tests.utils.docker import engine, run
+from tests.utils.figures import record
 from tests.utils.project import render, trust_host_ca
 from tests.utils.wheel_index import find_wheel, serve, write_index
 
@@ -47,7 +48,7 @@ def test_cpu_torch_image_has_no_cuda_and_runs(docker, tmp_path):
         found = client.containers.run(tag, ["sh", "-c", search], remove=True, user="root").decode().split()
         assert found == [], f"CUDA libraries in a CPU image: {found}"
         size = client.images.get(tag).attrs["Size"]
-        print(f"\nCPU PyTorch image ({tag}, target dev): {size / 1e9:.2f} GB")
+        record(f"CPU PyTorch image ({tag}, target dev): {size / 1e9:.2f} GB")
         assert size < 2.5e9
     finally:
         try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.utils.docker import DevContainer, engine, run
+from tests.utils.figures import record
 from tests.utils.project import render, trust_host_ca
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,7 @@ def container(docker, workspace):
     try:
         started = time.monotonic()
         devcontainer.up()  # fails unless postCreateCommand (`uv sync --locked`) succeeded
-        print(f"\ndevcontainer up as {HOST_USER} in {time.monotonic() - started:.0f}s")
+        record(f"devcontainer up as {HOST_USER} in {time.monotonic() - started:.0f}s")
         # Size of the container's own layer right after start, before any test installs anything.
         devcontainer.size_after_start = int(run([docker, "container", "inspect", "--size", "--format",
                                                  "{{.SizeRw}}", devcontainer.container_id]).stdout)

@@ -19,6 +19,7 @@ import jsonschema
 import pytest
 
 from tests.utils.docker import DevContainer, run
+from tests.utils.figures import record
 from tests.utils.project import REPO, render, trust_host_ca
 
 pytestmark = pytest.mark.integration
@@ -52,7 +53,7 @@ def project(request, docker, tmp_path_factory):
     container = DevContainer(root, docker, log)
     started = time.monotonic()
     container.up()
-    print(f"\n{request.param}: devcontainer up in {time.monotonic() - started:.0f}s (log: {log})")
+    record(f"{request.param}: devcontainer up in {time.monotonic() - started:.0f}s (log: {log})")
     yield container, {**{"framework": "pytorch", "accelerator": "cuda"}, **answers}
     container.remove()
 

@@ -21,6 +21,7 @@ import yaml
 from tests.integration.test_image_build import fresh_layers
 from tests.utils import kube
 from tests.utils.docker import DevContainer, engine, run
+from tests.utils.figures import record
 from tests.utils.project import render, trust_host_ca
 from tests.utils.registry import REGISTRY, delete, image_config, layers, manifest, require_registry
 
@@ -74,7 +75,7 @@ def published(docker, tmp_path_factory):
     started = time.monotonic()
     built = publish(root, docker, "build")
     pushed = publish(root, docker, "push", "--pin")
-    print(f"\npublish.py build + push: {time.monotonic() - started:.0f}s")
+    record(f"publish.py build + push: {time.monotonic() - started:.0f}s")
     tags = publish(root, docker, "tags").stdout.split()
     local = engine().images.get(f"{image}:latest").attrs
     info = {"root": root, "image": image, "tags": tags, "output": built.stdout + pushed.stdout, "pushed": pushed.stdout,
@@ -154,7 +155,7 @@ def prebuilt(docker, published):
     container = DevContainer(root, docker, root.parent / "prebuilt.log", config=root / ".devcontainer/prebuilt/devcontainer.json")
     started = time.monotonic()
     container.up()
-    print(f"\nprebuilt configuration up in {time.monotonic() - started:.0f}s")
+    record(f"prebuilt configuration up in {time.monotonic() - started:.0f}s")
     yield container
     container.remove()
     empty_engine(docker, published["image"])
@@ -219,7 +220,7 @@ def test_cache_from_reuses_the_published_layers(docker, published, prebuilt):
     try:
         started = time.monotonic()
         container.up()
-        print(f"\nbuild with cacheFrom + up in {time.monotonic() - started:.0f}s")
+        record(f"build with cacheFrom + up in {time.monotonic() - started:.0f}s")
         output = container.up_output
         assert "uv sync --locked --no-install-project" in output
         sync = next(line for line in output.splitlines() if "uv sync --locked --no-install-project" in line)
@@ -291,7 +292,7 @@ def test_framework_upgrade_pulls_only_the_changed_layers(docker, upgrade):
     # changed one is fetched again; nothing else is.
     pulled_bytes, total = sum(short[layer] for layer in downloaded), sum(size for _, size in new)
     assert pulled_bytes - sum(not_reused.values()) < 1024, pulled
-    print(f"\nafter the upgrade a pull fetches {pulled_bytes / 1e6:.0f} MB of {total / 1e6:.0f} MB "
-          f"({len(not_reused)} of {len(new)} layers); largest reused layer {max(reused) / 1e6:.0f} MB")
+    record(f"after the upgrade a pull fetches {pulled_bytes / 1e6:.0f} MB of {total / 1e6:.0f} MB "
+           f"({len(not_reused)} of {len(new)} layers); largest reused layer {max(reused) / 1e6:.0f} MB")
     assert max(reused) > max(not_reused.values())  # the NVIDIA wheels' layer is not fetched again
     assert pulled_bytes < 0.6 * total
