@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.utils.docker import CommandError, DevContainer, run
+from tests.utils.docker import DevContainer, run
 from tests.utils.project import REPO
+from tests.utils.registry import REGISTRY, manifest, require_registry, tags
 
 pytestmark = pytest.mark.integration
 
-REGISTRY = "localhost:5000"
-API = "http://127.0.0.1:5000/v2"
 FEATURES = sorted(p.parent.name for p in (REPO / "features/src").glob("*/devcontainer-feature.json"))
 MARKER = "/usr/local/share/env-doctor/published-newer"  # only the newer test release writes it
 
@@ -40,25 +37,10 @@ def publish(src: Path, namespace: str, log: Path) -> tuple[dict, str]:
     return json.loads(result.stdout.strip().splitlines()[-1]), result.stdout + result.stderr
 
 
-def tags(repository: str) -> set[str]:
-    with urllib.request.urlopen(f"{API}/{repository}/tags/list", timeout=10) as response:
-        return set(json.load(response)["tags"])
-
-
-def manifest_digest(repository: str, tag: str) -> str:
-    request = urllib.request.Request(f"{API}/{repository}/manifests/{tag}", method="HEAD",
-                                     headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.headers["Docker-Content-Digest"]
-
-
 @pytest.fixture(scope="module")
 def namespace() -> str:
     """A namespace on the registry the prepare script runs; fails (never skips) when it is down."""
-    try:
-        urllib.request.urlopen(f"{API}/", timeout=5).close()
-    except (urllib.error.URLError, OSError) as error:
-        raise CommandError(f"no registry answers on 127.0.0.1:5000 ({error}): run scripts/prepare-test-machine.sh") from None
+    require_registry()
     return f"test-{uuid.uuid4().hex[:12]}/features"
 
 
@@ -77,15 +59,15 @@ def test_publish_pushes_semver_tags_and_skips_a_published_version(namespace, pub
         major, minor, _ = version = version_of(REPO / "features/src" / feature).split(".")
         expected = {major, f"{major}.{minor}", ".".join(version), "latest"}
         assert set(published[feature]["publishedTags"]) == expected, feature
-        assert tags(f"{namespace}/{feature}") == expected, feature
-        assert manifest_digest(f"{namespace}/{feature}", major) == published[feature]["digest"]
+        assert tags(f"{REGISTRY}/{namespace}/{feature}") == expected, feature
+        assert manifest(f"{REGISTRY}/{namespace}/{feature}:{major}")[0] == published[feature]["digest"]
 
     outcome, output = publish(REPO / "features/src", namespace, tmp_path / "publish.log")
     assert outcome == {feature: {} for feature in FEATURES}  # nothing pushed
     for feature in FEATURES:
         version = version_of(REPO / "features/src" / feature)
         assert f"Version {version} already exists, skipping {version}" in output
-        assert manifest_digest(f"{namespace}/{feature}", "latest") == published[feature]["digest"]
+        assert manifest(f"{REGISTRY}/{namespace}/{feature}:latest")[0] == published[feature]["digest"]
 
 
 def test_a_project_uses_the_published_feature_pinned_by_its_lockfile(docker, test_base_image, namespace, published,
@@ -133,7 +115,7 @@ def test_a_project_uses_the_published_feature_pinned_by_its_lockfile(docker, tes
         outcome, _ = publish(newer, namespace, log)
         assert set(outcome["env-doctor"]["publishedTags"]) == {major, f"{major}.{minor}", newer_version, "latest"}
         second = outcome["env-doctor"]["digest"]
-        assert second != first["digest"] and manifest_digest(f"{namespace}/env-doctor", "1") == second
+        assert second != first["digest"] and manifest(f"{REGISTRY}/{namespace}/env-doctor:1")[0] == second
         upgrade = run(["devcontainer", "upgrade", "--workspace-folder", str(project), "--docker-path", docker,
                        "--dry-run"], log=log)
         assert f"env-doctor@{second}" in upgrade.stdout  # what an unlocked build would take now

@@ -50,6 +50,13 @@ def image_config(image: str) -> dict:
         return json.loads(response.read())
 
 
+def tags(repository: str) -> set[str]:
+    """The tags of 'localhost:5000/team/app'."""
+    name = repository.removeprefix(f"{REGISTRY}/")
+    with urllib.request.urlopen(f"{API}/{name}/tags/list", timeout=30) as response:
+        return set(json.load(response)["tags"])
+
+
 def layers(image: str) -> list[tuple[str, int]]:
     """(digest, compressed size) of each layer, base first: what a pull downloads."""
     return [(layer["digest"], layer["size"]) for layer in manifest(image)[1]["layers"]]
