@@ -281,7 +281,8 @@ class Bench:
         # The same project (same answers, the same lock and certificates) with the image published.
         project = self.workdir / "ship"
         self.render_project(project, lock=False, image=BENCH_IMAGE)
-        shutil.copy(self.project / "uv.lock", project / "uv.lock")
+        for name in ("pyproject.toml", "uv.lock"):  # as the other groups left them (builds adds a dependency)
+            shutil.copy(self.project / name, project / name)
         shutil.copytree(self.project / ".devcontainer/certs", project / ".devcontainer/certs", dirs_exist_ok=True)
         prebuilt = project / ".devcontainer/prebuilt/devcontainer.json"
         log("ship: build with the devcontainer CLI and push (untimed)")
@@ -445,27 +446,22 @@ def main() -> None:
         bench.prepare()
         results |= {"runs": args.runs, "mode": args.mode, "date": time.strftime("%Y-%m-%d"),
                     "machine": f"{os.cpu_count()} CPUs, Docker {sh([bench.docker, 'version', '--format', '{{.Server.Version}}']).strip()}"}
-        if "copy" in only:
-            log("copier copy with and without locking")
-            results |= bench.measure_copy()
-        if "lock" in only:
-            log("locking: uv lock and uv pip compile vs pip-compile")
-            results |= bench.measure_lock()
-        if "payload" in only:
-            log("payload alone: download + unpack of the locked packages")
-            results |= bench.measure_payload()
-        if "builds" in only:
-            results |= bench.measure_builds()
-        if "image" in only:
-            log("image size, duplicates, caches")
-            results |= bench.measure_image()
-        if "breakdown" in only:
-            log("where a cold build's time goes")
-            results |= bench.measure_breakdown()
-        if "ship" in only:
-            results |= bench.measure_ship(results.get("cold_ours_s"))
-        if "upgrade" in only:
-            results |= bench.measure_upgrade()
+        steps = [  # group, what the log says (None: the group logs its own runs), the measurement
+            ("copy", "copier copy with and without locking", bench.measure_copy),
+            ("lock", "locking: uv lock and uv pip compile vs pip-compile", bench.measure_lock),
+            ("payload", "payload alone: download + unpack of the locked packages", bench.measure_payload),
+            ("builds", None, bench.measure_builds),
+            ("image", "image size, duplicates, caches", bench.measure_image),
+            ("breakdown", "where a cold build's time goes", bench.measure_breakdown),
+            ("ship", None, lambda: bench.measure_ship(results.get("cold_ours_s"))),
+            ("upgrade", None, bench.measure_upgrade),
+        ]
+        for group, message, measure in steps:
+            if group in only:
+                if message:
+                    log(message)
+                results |= measure()
+                saved.write_text(json.dumps(results, indent=2) + "\n")  # a later failing group keeps these
     saved.write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(report(results))
     print(report(results))
