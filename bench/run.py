@@ -270,7 +270,10 @@ class Bench:
     # ---- the image shipped through a registry ------------------------------------------------------
     def forget(self, *images: str) -> None:
         """A colleague's machine: the images gone, no build cache (the base image stays)."""
-        for image in images:
+        # and the image the devcontainer CLI derives from the pulled one (vsc-ship-...-uid), which
+        # would keep its layers on the machine
+        derived = sh([self.docker, "images", "-q", "--filter", "reference=vsc-ship-*"]).split()
+        for image in [*images, *derived]:
             subprocess.run([self.docker, "rmi", "-f", image], capture_output=True)
         self.empty_cache()
         subprocess.run([self.docker, "image", "prune", "-f"], capture_output=True)
