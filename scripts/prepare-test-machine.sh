@@ -40,6 +40,18 @@ start_daemon() {
         nohup "$@" >"$log" 2>&1 &' bash "$@"
 }
 
+# await_daemon SECONDS NAME LOG CHECK...: wait until CHECK succeeds; else show the log and stop.
+await_daemon() {
+    local seconds="$1" name="$2" log="$3"
+    shift 3
+    for _ in $(seq 1 "$seconds"); do
+        "$@" && return
+        sleep 1
+    done
+    tail -n 30 "$log" >&2 || true
+    die "$name did not answer within $seconds s (see $log)"
+}
+
 engine_up() { docker info >/dev/null 2>&1; }
 
 start_engine() {
@@ -48,12 +60,8 @@ start_engine() {
     command -v docker >/dev/null 2>&1 || die "docker client missing after installing docker.io"
     say "starting dockerd (log: $DOCKERD_LOG)"
     start_daemon "$DOCKERD_LOG" dockerd
-    for _ in $(seq 1 60); do
-        engine_up && { say "Docker Engine is up: $(docker version --format '{{.Server.Version}}')"; return; }
-        sleep 1
-    done
-    tail -n 30 "$DOCKERD_LOG" >&2 || true
-    die "Docker Engine did not start within 60 s (see $DOCKERD_LOG)"
+    await_daemon 60 "Docker Engine" "$DOCKERD_LOG" engine_up
+    say "Docker Engine is up: $(docker version --format '{{.Server.Version}}')"
 }
 
 install_devcontainer_cli() {
@@ -127,12 +135,8 @@ start_registry() {
         "  addr: $REGISTRY_ADDR" | as_root tee "$REGISTRY_DIR/config.yml" >/dev/null
     say "starting docker-registry on $REGISTRY_ADDR (log: $REGISTRY_LOG)"
     start_daemon "$REGISTRY_LOG" docker-registry serve "$REGISTRY_DIR/config.yml"
-    for _ in $(seq 1 30); do
-        registry_up && { say "registry is up on $REGISTRY_ADDR"; return; }
-        sleep 1
-    done
-    tail -n 30 "$REGISTRY_LOG" >&2 || true
-    die "docker-registry did not answer on $REGISTRY_ADDR within 30 s (see $REGISTRY_LOG)"
+    await_daemon 30 "docker-registry on $REGISTRY_ADDR" "$REGISTRY_LOG" registry_up
+    say "registry is up on $REGISTRY_ADDR"
 }
 
 start_engine
