@@ -82,8 +82,9 @@ def group_of(package: str, roots: list[str]) -> str:
     return "closure"
 
 
-def groups(text: str, roots: list[str]) -> dict[str, str]:
-    """Requirements text of each group (every group present, possibly empty), in install order."""
+def split(text: str, roots: list[str]) -> tuple[str, dict[str, str]]:
+    """The export's options (--index-url...) and the requirements of each group (every group
+    present, possibly empty), in install order."""
     blocks, required_by = parse(text)
     keep = closure(roots, required_by) | {pkg for pkg in blocks if NVIDIA.fullmatch(pkg)}
     options = "".join(line for line, parents in required_by.items() if "*" in parents)
@@ -91,7 +92,13 @@ def groups(text: str, roots: list[str]) -> dict[str, str]:
     for pkg, lines in blocks.items():
         if pkg in keep:
             out[group_of(pkg, roots)] += "".join(lines)
-    return {group: options + text if text else "" for group, text in out.items()}
+    return options, out
+
+
+def groups(text: str, roots: list[str]) -> dict[str, str]:
+    """Each group's requirements file: the options, then its requirements ("" for an empty group)."""
+    options, out = split(text, roots)
+    return {group: options + body if body else "" for group, body in out.items()}
 
 
 def main() -> None:
@@ -99,13 +106,14 @@ def main() -> None:
     parser.add_argument("roots", nargs="+", help="the framework's distribution name(s)")
     parser.add_argument("--out", type=Path, help="folder for one <group>.txt per group (default: stdout)")
     args = parser.parse_args()
-    found = groups(sys.stdin.read(), args.roots)
+    text = sys.stdin.read()
     if args.out is None:
-        sys.stdout.write("".join(dict.fromkeys(line for text in found.values() for line in text.splitlines(True))))
+        options, out = split(text, args.roots)
+        sys.stdout.write(options + "".join(out.values()))
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    for group, text in found.items():
-        (args.out / f"{group}.txt").write_text(text)
+    for group, body in groups(text, args.roots).items():
+        (args.out / f"{group}.txt").write_text(body)
 
 
 if __name__ == "__main__":
