@@ -124,8 +124,8 @@ def test_the_cluster_runs_the_pushed_job_image_by_digest(docker, published, tmp_
     assert pod["containers"][0]["image"] == reference
     assert run([docker, "image", "inspect", reference], check=False).returncode != 0  # not on this machine
     claim = tmp_path / "claim"
-    claim.mkdir(mode=0o2777)
-    claim.chmod(0o2777)
+    claim.mkdir()
+    claim.chmod(0o2777)  # writable for the pod's user, whatever the umask
     name = f"by-digest-{uuid.uuid4().hex[:6]}"
     args = kube.docker_run_args(pod, name=name, claims=claims_of(pod, claim),
                                 config_maps={config_map["metadata"]["name"]:
