@@ -1,0 +1,146 @@
+"""`copier update` from earlier versions of this template to this working tree.
+
+A project is generated at each release tag of this repository and at older commits whose
+copier.yml brought other functions or questions (an update renders parts of the new copier.yml
+with the old version's Jinja extension), committed with a user's edits, and updated with the
+`copier update` command: it succeeds, keeps every edit, leaves the lock current, and gives the
+same files a fresh copy of this version gives.
+
+The template repository is a clone of this one (its history), with this working tree committed
+on top and tagged above every release. Needs the full git history (not a shallow clone) and the
+package index (the projects are locked, as users' are).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+from packaging.version import InvalidVersion, Version
+from uv import find_uv_bin
+
+from tests.utils.project import REPO
+
+pytestmark = pytest.mark.integration
+
+UV = shutil.which("uv") or find_uv_bin()
+# Older template versions worth updating from, each with a copier.yml unlike today's, and the
+# answers the project there is generated with. (Before the framework pin was fenced off with
+# comments, a dependency added to a JAX or TensorFlow project sat next to the pin: its first
+# update conflicts there, as it should, so those frameworks start from today's version.)
+OLDER_COMMITS = {
+    "3c76552": {"framework": "pytorch"},  # question logic still in copier.yml; features composed
+    "65cb145": {"framework": "none", "python_version": "3.11"},  # question logic in the Jinja extension (functions in _exclude)
+    "593032f": {"framework": "pytorch", "python_version": "3.10"},  # cluster/ and its framework-dependent exclude
+    "270699b": {"framework": "pytorch", "jupyterlab": False},  # the last version before image publishing (unused_prebuilt_dir)
+}
+USER_NOTES = "# Our team's notes\n\nDatasets live on the shared drive.\n"
+USER_MODULE = "def batch_size() -> int:\n    return 64\n"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
+                          check=True, capture_output=True, text=True).stdout
+
+
+def release_tags() -> list[str]:
+    tags = git(REPO, "tag", "--list").split()
+    releases = []
+    for tag in tags:
+        try:
+            Version(tag)
+        except InvalidVersion:
+            continue
+        releases.append(tag)
+    return releases
+
+
+VERSIONS = [*release_tags(), *OLDER_COMMITS]
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory) -> tuple[Path, str]:
+    """(a clone of this repository with this working tree committed on top, the tag of that commit)."""
+    if git(REPO, "rev-parse", "--is-shallow-repository").strip() == "true":
+        pytest.fail("the template's history is missing (shallow clone): run `git fetch --unshallow`")
+    repo = tmp_path_factory.mktemp("history") / "template"
+    subprocess.run(["git", "clone", "--quiet", "--no-local", str(REPO), str(repo)], check=True)
+    for index, commit in enumerate(OLDER_COMMITS, start=1):
+        git(repo, "tag", f"0.0.{index}", commit)  # Copier runs migrations between PEP 440 versions
+    # this working tree, uncommitted edits included, as the newest release
+    git(repo, "rm", "-rq", "--cached", ".")
+    for name in git(repo, "ls-files", "--others").splitlines():
+        (repo / name).unlink()
+    for name in git(REPO, "ls-files", "-co", "--exclude-standard").splitlines():
+        source, target = REPO / name, repo / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "this working tree", "--allow-empty")
+    newest = max([Version(tag) for tag in release_tags()], default=Version("0"))
+    tag = f"{newest.major + 1}.0.0"
+    git(repo, "tag", tag)
+    return repo, tag
+
+
+def tag_of(version: str) -> str:
+    return f"0.0.{list(OLDER_COMMITS).index(version) + 1}" if version in OLDER_COMMITS else version
+
+
+def answers_for(version: str) -> dict:
+    return {"project_name": "History Demo", **OLDER_COMMITS.get(version, {})}
+
+
+def make_user_edits(project: Path) -> None:
+    subprocess.run([UV, "add", "--no-sync", "rich"], cwd=project, check=True, capture_output=True)
+    (project / "src/history_demo/settings.py").write_text(USER_MODULE)
+    (project / "docs").mkdir()
+    (project / "docs/notes.md").write_text(USER_NOTES)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "user edits")
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in root.rglob("*")
+            if path.is_file() and ".git" not in path.relative_to(root).parts}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_update_from_an_earlier_version(template_repo, version, tmp_path):
+    repo, newest = template_repo
+    project = tmp_path / "project"
+    copier.run_copy(str(repo), project, vcs_ref=tag_of(version), data=answers_for(version),
+                    defaults=True, unsafe=True, quiet=True)
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "generated")
+    make_user_edits(project)
+
+    result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", newest],
+                            cwd=project, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == newest
+    # every edit kept
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert any(dependency.startswith("rich") for dependency in pyproject["project"]["dependencies"])
+    assert (project / "src/history_demo/settings.py").read_text() == USER_MODULE
+    assert (project / "docs/notes.md").read_text() == USER_NOTES
+    # the lock is current: it matches pyproject.toml, the user's package included
+    subprocess.run([UV, "lock", "--check"], cwd=project, check=True, capture_output=True)
+    assert "rich" in {package["name"] for package in tomllib.loads((project / "uv.lock").read_text())["package"]}
+    # the same files as a fresh copy of the newest version, apart from what the user changed
+    fresh = tmp_path / "fresh"
+    copier.run_copy(str(repo), fresh, vcs_ref=newest, data={**answers_for(version), "lock_dependencies": False},
+                    defaults=True, unsafe=True, quiet=True)
+    updated, expected = files_of(project), files_of(fresh)
+    user_files = {"pyproject.toml", "uv.lock", "src/history_demo/settings.py", "docs/notes.md", ".copier-answers.yml"}
+    assert set(updated) - user_files == set(expected) - user_files
+    assert [name for name in expected if name not in user_files and updated[name] != expected[name]] == []
