@@ -1,6 +1,6 @@
 """Copier task: lock the generated project's dependencies with uv (writes uv.lock with hashes).
 
-Runs in the new project's folder after rendering. uv is taken from PATH, else from the `uv`
+Runs in the new project's folder after rendering (after an update: from hooks/after_update.py). uv is taken from PATH, else from the `uv`
 package installed next to Copier. Any failure exits non-zero with a message that says what to
 do; Copier then removes the half-made project.
 """
@@ -35,7 +35,7 @@ def has_project_python(uv: str) -> bool:
     return found.returncode == 0
 
 
-def main() -> int:
+def lock() -> int:
     uv = find_uv()
     if uv is None:
         print(
@@ -72,4 +72,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lock())

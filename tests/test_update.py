@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import copier
 import pytest
 import yaml
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 from uv import find_uv_bin
 
 from tests.test_discover_releases import DRIVERS, RECORDING, discovery
@@ -160,18 +163,67 @@ def test_pinned_framework_version_stays_pinned(template_history, tmp_path):
     assert "torch==2.10.0" in (project / "pyproject.toml").read_text()
 
 
-def test_conflicting_edit_is_shown_inline_not_dropped(template_history, tmp_path):
-    project = generate(template_history, tmp_path / "project")
+def update_command(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`copier update` as users run it: the CLI, its exit status and what it prints."""
+    return subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", "2.0.0", *args],
+                          cwd=project, capture_output=True, text=True)
+
+
+def conflicting_edit(project: Path) -> Path:
     config_path = project / ".devcontainer/devcontainer.json"
     # the user changes the very line next to which the template adds its new setting
     config_path.write_text(config_path.read_text().replace(
         '"python.terminal.activateEnvironment": false,', '"python.terminal.activateEnvironment": true,'))
     git(project, "commit", "-qam", "user edit")
+    return config_path
 
-    update(project)
 
+def test_conflicting_edit_is_shown_inline_not_dropped_and_reported(template_history, tmp_path):
+    project = generate(template_history, tmp_path / "project")
+    config_path = conflicting_edit(project)
+
+    result = update_command(project)
+
+    # the update fails visibly, names the file and the command that finds conflicts again
+    assert result.returncode != 0
+    assert "your decision" in result.stderr
+    assert "    .devcontainer/devcontainer.json" in result.stderr
+    assert "git diff --name-only --diff-filter=U" in result.stderr
+    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == [".devcontainer/devcontainer.json"]
+    # both sides are kept inline
     text = config_path.read_text()
     assert conflict_files(project) == [".devcontainer/devcontainer.json"]
     ours, theirs = text.split("<<<<<<< before updating")[1].split(">>>>>>> after updating")[0].split("=======")
     assert '"python.terminal.activateEnvironment": true' in ours
     assert '"python.testing.pytestEnabled": true' in theirs
+    # the rest of the update is applied: the new release is in and locked (pyproject.toml merged cleanly)
+    assert f"torch=={newest_torch()}" in (project / "pyproject.toml").read_text()
+    assert locked(project)["torch"] == newest_torch()
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "2.0.0"
+
+
+def test_rejected_hunks_are_reported(template_history, tmp_path):
+    project = generate(template_history, tmp_path / "project")
+    conflicting_edit(project)
+
+    result = update_command(project, "--conflict", "rej")
+
+    assert result.returncode != 0
+    assert "    .devcontainer/devcontainer.json.rej" in result.stderr
+    assert (project / ".devcontainer/devcontainer.json.rej").is_file()
+
+
+def test_clean_update_exits_zero(template_history, tmp_path):
+    project = generate(template_history, tmp_path / "project")
+    result = update_command(project)
+    assert result.returncode == 0, result.stderr
+    assert "your decision" not in result.stderr
+
+
+def test_exclude_patterns_render_without_any_function_or_answer():
+    """`copier update` renders the NEW copier.yml's `_exclude` with the OLD template version's Jinja
+    extension and answers (copier-org/copier discussion 2345): a pattern that calls a function an
+    older version lacks breaks every update from it. Each must render with nothing defined."""
+    environment = SandboxedEnvironment(undefined=StrictUndefined)
+    for pattern in yaml.safe_load((REPO / "copier.yml").read_text())["_exclude"]:
+        environment.from_string(pattern).render()
