@@ -222,7 +222,7 @@ def test_clean_update_exits_zero(template_history, tmp_path):
 
 def test_exclude_patterns_render_without_any_function_or_answer():
     """`copier update` renders the NEW copier.yml's `_exclude` with the OLD template version's Jinja
-    extension and answers (copier-org/copier discussion 2345): a pattern that calls a function an
+    extension and answers (https://github.com/orgs/copier-org/discussions/2345): a pattern that calls a function an
     older version lacks breaks every update from it. Each must render with nothing defined."""
     environment = SandboxedEnvironment(undefined=StrictUndefined)
     for pattern in yaml.safe_load((REPO / "copier.yml").read_text())["_exclude"]:
