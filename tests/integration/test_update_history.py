@@ -25,6 +25,7 @@ import yaml
 from packaging.version import InvalidVersion, Version
 from uv import find_uv_bin
 
+from tests.test_update import git
 from tests.utils.project import REPO
 
 pytestmark = pytest.mark.integration
@@ -42,11 +43,6 @@ OLDER_COMMITS = {
 }
 USER_NOTES = "# Our team's notes\n\nDatasets live on the shared drive.\n"
 USER_MODULE = "def batch_size() -> int:\n    return 64\n"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
-                          check=True, capture_output=True, text=True).stdout
 
 
 def release_tags() -> list[str]:
