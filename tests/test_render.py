@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import shutil
+import subprocess
 import tomllib
+import zipfile
 from itertools import product
 from pathlib import Path
 
 import pytest
 import yaml
+from uv import find_uv_bin
 
 from tests.utils.answers import REFUSED_ANSWERS
-from tests.utils.project import render
+from tests.utils.project import REPO, render
 
 FRAMEWORK_PACKAGE = {  # what pyproject.toml pins, by framework and accelerator
     ("pytorch", "cuda"): "torch==", ("pytorch", "cpu"): "torch==",
@@ -217,3 +222,63 @@ def test_project_gets_lint_and_notebook_hooks(project):
     assert all(repo["repo"] == "local" for repo in hooks["repos"])  # the locked tools, no downloads
     workflow = (root / ".github/workflows/ci.yml").read_text()
     assert "pre-commit run --all-files" in workflow
+
+
+# Text that TOML, the LICENSE and the answers file must each carry unchanged.
+AUTHOR = 'Jane "JJ" O\'Neil Ñ'
+DESCRIPTION = 'Vision models: "fast" \\ small, <b>not</b> bold # no comment'
+
+
+@pytest.mark.parametrize("license, expression, first_line", [
+    ("MIT", "MIT", "MIT License"),
+    ("Apache-2.0", "Apache-2.0", "Apache License"),
+    ("BSD-3-Clause", "BSD-3-Clause", "BSD 3-Clause License"),
+    ("Proprietary", "LicenseRef-Proprietary", f"Copyright (c) {datetime.date.today().year} {AUTHOR}. All rights reserved."),
+])
+def test_license_file_and_project_metadata(tmp_path, license, expression, first_line):
+    root = render(tmp_path / "p", framework="none", accelerator="cpu", license=license,
+                  author_name=AUTHOR, author_email="jane@example.com", description=DESCRIPTION)
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["license"] == expression and project["license-files"] == ["LICENSE"]
+    assert project["authors"] == [{"name": AUTHOR, "email": "jane@example.com"}]
+    assert project["description"] == DESCRIPTION
+    text = (root / "LICENSE").read_text()
+    assert text.strip().splitlines()[0].strip() == first_line
+    if license == "Apache-2.0":  # the full text, as published (its appendix keeps its placeholders)
+        assert text == (REPO / "data/licenses/Apache-2.0.txt").read_text()
+        assert "END OF TERMS AND CONDITIONS" in text and text.count("\n") > 200
+    else:
+        year = datetime.date.today().year
+        assert f"Copyright (c) {year}{',' if license == 'BSD-3-Clause' else ''} {AUTHOR}" in text
+        assert "<year>" not in text and "<copyright holders>" not in text
+    assert yaml.safe_load((root / ".copier-answers.yml").read_text())["description"] == DESCRIPTION
+
+
+def test_default_license_names_the_project_authors(tmp_path):
+    root = render(tmp_path / "p", project_name="Vision Lab", framework="none", accelerator="cpu")
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and "authors" not in project
+    assert project["description"] == "A machine-learning project"
+    assert f"Copyright (c) {datetime.date.today().year} The Vision Lab authors\n" in (root / "LICENSE").read_text()
+    assert (root / "README.md").read_text().startswith("# Vision Lab\n\nA machine-learning project\n")
+
+
+def test_email_alone_is_an_author(tmp_path):
+    root = render(tmp_path / "p", framework="none", accelerator="cpu", author_email="lab@example.org")
+    assert tomllib.loads((root / "pyproject.toml").read_text())["project"]["authors"] == [{"email": "lab@example.org"}]
+
+
+def test_build_backend_takes_the_license_and_authors(tmp_path):
+    """uv_build (the project's backend, PEP 639) builds the wheel: the license expression, the
+    LICENSE file and the authors reach its metadata. Needs the network for uv_build itself."""
+    root = render(tmp_path / "p", framework="none", accelerator="cpu", license="Proprietary",
+                  author_name=AUTHOR, author_email="jane@example.com", description=DESCRIPTION)
+    uv = shutil.which("uv") or find_uv_bin()
+    subprocess.run([uv, "build", "--wheel", "--quiet", "--out-dir", str(tmp_path / "dist")], cwd=root,
+                   check=True, capture_output=True, timeout=300)
+    with zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))) as wheel:
+        names = wheel.namelist()
+        metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: LicenseRef-Proprietary" in metadata.splitlines()
+    assert f"Summary: {DESCRIPTION}" in metadata.splitlines()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
