@@ -36,7 +36,7 @@ EXTRA = {
     ("jax", "cpu"): {"project_name": "Vision Lab 2.0_beta", "python_version": "3.10", "base_image": "ubuntu:24.04",
                      "description": 'Vision models: "fast" \\ small', "license": "BSD-3-Clause"},
     ("tensorflow", "cuda"): {"python_version": "3.13", "base_image": "debian:trixie", "jupyterlab": False,
-                             "license": "Proprietary"},
+                             "license": "Proprietary", "sudo": False},
     ("none", "cpu"): {"jupyter_port": 9999, "package_name": "lab_core", "base_image": "ubuntu:22.04",
                       "author_name": 'Jane "JJ" Doe', "author_email": "jane@example.com", "license": "Apache-2.0"},
 }

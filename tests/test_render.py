@@ -126,15 +126,38 @@ def test_dockerfile_installs_from_lock_before_code(project):
     dockerfile = (root / ".devcontainer/Dockerfile").read_text()
     assert "# syntax=" not in dockerfile  # would make BuildKit pull a frontend image
     stages = [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
-    assert stages == (["base", "uv", "dev", "job"] if answers["framework"] == "none"
-                      else ["base", "uv", "framework-pins", "dev", "job"])
-    dev_stage = dockerfile.split("AS dev")[1].split("AS job")[0]
-    assert "uv sync --locked --no-install-project" in dev_stage
-    assert "COPY . " not in dev_stage  # code never enters the dependency layer
+    assert stages == (["base", "uv", "env", "dev", "job"] if answers["framework"] == "none"
+                      else ["base", "uv", "framework-pins", "env", "dev", "job"])
+    env_stage, dev_stage, job_stage = stage(dockerfile, "env"), stage(dockerfile, "dev"), stage(dockerfile, "job")
+    assert "uv sync --locked --no-install-project" in env_stage
+    assert "COPY . " not in env_stage + dev_stage  # code never enters the dependency layer
     assert "--require-hashes" in dockerfile
-    assert "USER ${USERNAME}" in dev_stage
+    assert env_stage.rstrip().endswith("USER ${USERNAME}\nWORKDIR /home/${USERNAME}")
     assert 'HEALTHCHECK --interval=15s' in dev_stage and 'CMD ["jupyterlab-service", "status"]' in dev_stage
-    assert "HEALTHCHECK NONE" in dockerfile.split("AS job")[1]
+    assert "HEALTHCHECK" not in job_stage  # the job image is built from env, not from the devcontainer
+    assert "FROM env AS dev" in dockerfile and "FROM env AS job" in dockerfile
+
+
+def stage(dockerfile: str, name: str) -> str:
+    """The lines of one stage of the Dockerfile, its FROM line included."""
+    return "FROM " + next(part for part in dockerfile.split("\nFROM ") if part.split("\n")[0].endswith(f" AS {name}"))
+
+
+def test_devcontainer_has_passwordless_sudo_and_the_job_image_none(project):
+    root, _ = project
+    dockerfile = (root / ".devcontainer/Dockerfile").read_text()
+    dev_stage = stage(dockerfile, "dev")
+    assert "apt-get install -y --no-install-recommends sudo" in dev_stage
+    # by user name (updateRemoteUserUID changes the UID), in a sudoers.d file sudo reads (no '.')
+    assert 'echo "${USERNAME} ALL=(ALL:ALL) NOPASSWD: ALL" > /etc/sudoers.d/devcontainer-user' in dev_stage
+    assert dev_stage.rstrip().splitlines()[-1] != "USER root"
+    assert "sudo" not in stage(dockerfile, "env") + stage(dockerfile, "job")
+
+
+def test_without_sudo_the_dockerfile_has_none(tmp_path):
+    root = render(tmp_path / "p", sudo=False)
+    assert "sudo" not in (root / ".devcontainer/Dockerfile").read_text().lower()
+    assert yaml.safe_load((root / ".copier-answers.yml").read_text())["sudo"] is False
 
 
 def test_notebook_is_valid_and_uses_project_kernel(project):
