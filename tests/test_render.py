@@ -173,6 +173,21 @@ def test_notebook_is_valid_and_uses_project_kernel(project):
     assert framework_import in code
 
 
+def test_readme_shows_the_notebook_and_jobs_with_and_without_gpus(project):
+    root, answers = project
+    readme = (root / "README.md").read_text()
+    notebook = readme.split("## The example notebook")[1].split("\n## ")[0]
+    assert "`notebooks/example.ipynb`" in notebook and "Select Kernel" in notebook
+    assert "jupyterlab-service url" in notebook  # JupyterLab is on in these projects
+    job = readme.split("## Run a job outside VS Code")[1].split("\n## ")[0]
+    runs = [line for line in job.splitlines() if line.startswith("docker run")]
+    assert "--gpus" not in runs[0]  # runs on any host
+    if answers["accelerator"] == "cuda":
+        assert "--gpus all" in runs[1] and "NVIDIA Container Toolkit" in job
+    else:
+        assert len(runs) == 1 and "--gpus" not in job
+
+
 def test_generated_python_compiles(project):
     root, _ = project
     for path in (root / "src").rglob("*.py"):
