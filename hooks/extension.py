@@ -13,6 +13,7 @@ import importlib.util
 import json
 import keyword
 import re
+import shlex
 from pathlib import Path
 
 from jinja2 import pass_context
@@ -271,6 +272,7 @@ class VersionsExtension(Extension):
         environment.filters["slug"] = slug
         environment.filters["toml_string"] = toml_string
         environment.filters["toml_inline_table"] = toml_inline_table
+        environment.filters["shell_quote"] = lambda path: shlex.quote(str(path))  # for commands users paste
         environment.globals.update(
             project_name_error=project_name_error,
             package_name_error=package_name_error,

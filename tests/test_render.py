@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shutil
 import subprocess
 import tomllib
@@ -11,6 +12,7 @@ import zipfile
 from itertools import product
 from pathlib import Path
 
+import copier
 import pytest
 import yaml
 from uv import find_uv_bin
@@ -320,3 +322,22 @@ def test_build_backend_takes_the_license_and_authors(tmp_path):
     assert "License-Expression: LicenseRef-Proprietary" in metadata.splitlines()
     assert f"Summary: {DESCRIPTION}" in metadata.splitlines()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
+def test_success_message_commands_make_a_committed_repository(tmp_path, capfd, monkeypatch):
+    """The message after copy says how to start the git repository `copier update` and the
+    pre-commit hook need; its command line, pasted into a shell, does that (a path with a space)."""
+    monkeypatch.chdir(tmp_path)
+    copier.run_copy(str(REPO), "my work/vision lab", data={"lock_dependencies": False}, defaults=True,
+                    unsafe=True, vcs_ref="HEAD")
+    message = capfd.readouterr().err
+    command = next(line.strip() for line in message.splitlines() if line.strip().startswith("cd "))
+    assert "git init && git add -A && git commit -m" in command
+    assert "Dev Containers: Reopen in Container" in message
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True, capture_output=True,
+                   env={**os.environ, **identity})
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=tmp_path / "my work" / "vision lab",
+                            capture_output=True, text=True, check=True)
+    assert status.stdout == ""  # everything committed
