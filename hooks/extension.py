@@ -8,9 +8,12 @@ devcontainer features a project gets.
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
+import json
 import keyword
 import re
+import shlex
 from pathlib import Path
 
 from jinja2 import pass_context
@@ -59,6 +62,68 @@ def package_name_error(name: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         return f"\"{name}\" is {len(name)} characters long: use at most {MAX_NAME_LENGTH}."
     return ""
+
+
+MAX_LINE_LENGTH = 200  # description and author: one line of pyproject.toml metadata
+# An address as pyproject.toml's authors take it: local@domain.tld, nothing that needs quoting.
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+LICENSES = Path(__file__).resolve().parent.parent / "data/licenses"  # <SPDX id or Proprietary>.txt
+
+
+def one_line_error(question: str, text: str, required: bool = False) -> str:
+    """Free text that becomes one line of metadata (pyproject.toml, LICENSE): no line breaks or
+    other control characters; quotes are fine (the templates escape them)."""
+    if required and not text.strip():
+        return f"Give the {question} as one line of text."
+    if any(ord(character) < 32 or ord(character) == 127 for character in text):
+        return f"Give the {question} as one line of text, without line breaks, tabs or control characters."
+    if len(text) > MAX_LINE_LENGTH:
+        return f"The {question} is {len(text)} characters long: use at most {MAX_LINE_LENGTH}."
+    if text != text.strip():
+        return f"Remove the spaces around the {question} (got \"{text}\")."
+    return ""
+
+
+def author_name_error(name: str) -> str:
+    if "," in name:  # pyproject.toml's authors: a name before an address may not hold commas (PEP 621)
+        return f"Leave the commas out of the author's name (got \"{name}\"), e.g. \"ACME Inc.\"."
+    return one_line_error("author's name", name)
+
+
+def email_error(address: str) -> str:
+    if address == "" or EMAIL.fullmatch(address):
+        return ""
+    return f"\"{address}\" is not an email address: give one like jane@example.com, or leave it empty."
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string of any text: JSON's escapes are TOML's (non-ASCII stays as it is, since
+    TOML has no surrogate-pair escapes)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def toml_inline_table(fields: dict) -> str:
+    """{ key = "value", ... } of the fields that have a value."""
+    return "{ " + ", ".join(f"{key} = {toml_string(value)}" for key, value in fields.items() if value) + " }"
+
+
+def copyright_holder(author_name: str, project_name: str) -> str:
+    return author_name or f"The {project_name} authors"
+
+
+def license_text(license_id: str, holder: str, year: int | None = None) -> str:
+    """The LICENSE file: the license's standard text, with the year and holder where it has them.
+    The year is the copy's; `copier update` keeps it (it renders both template versions today)."""
+    path = LICENSES / f"{license_id}.txt"
+    if not path.is_file():
+        raise ValueError(f"no license text for {license_id!r} in data/licenses/")
+    year = year or datetime.date.today().year
+    return path.read_text().replace("<year>", str(year)).replace("<copyright holders>", holder)
+
+
+@pass_context
+def project_license(context) -> str:
+    return license_text(context["license"], copyright_holder(context["author_name"], context["project_name"]))
 
 
 def port_error(port: int) -> str:
@@ -205,10 +270,18 @@ class VersionsExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["slug"] = slug
+        environment.filters["toml_string"] = toml_string
+        environment.filters["toml_inline_table"] = toml_inline_table
+        environment.filters["shell_quote"] = lambda path: shlex.quote(str(path))  # for commands users paste
         environment.globals.update(
             project_name_error=project_name_error,
             package_name_error=package_name_error,
             port_error=port_error,
+            one_line_error=one_line_error,
+            author_name_error=author_name_error,
+            email_error=email_error,
+            copyright_holder=copyright_holder,
+            project_license=project_license,
             index_url_error=index_url_error,
             torch_cpu_index_default=torch_cpu_index_default,
 

@@ -14,6 +14,7 @@ documented in docs/env-doctor.md that env-doctor does not have, for example).
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import re
@@ -48,7 +49,12 @@ def cell(value) -> str:
 
 
 def prose(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Text in a Markdown table cell: one line, and outside `code spans` '<', '>' and '&' as HTML
+    entities, so that a placeholder such as ghcr.io/<owner>/<repo> shows instead of being taken
+    for an HTML tag (code spans escape their own)."""
+    parts = re.split(r"(`[^`]*`)", " ".join(str(text).split()))
+    escaped = "".join(part if index % 2 else html.escape(part, quote=False) for index, part in enumerate(parts))
+    return escaped.replace("|", "\\|")
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -96,10 +102,11 @@ def questions_page() -> str:
         defaults[key] = render(default, **defaults) if isinstance(default, str) else default
 
     def default_of(key: str) -> str:
+        """The default as Copier computes it (a templated one rendered), and which answers it follows."""
         default = questions[key].get("default")
         if isinstance(default, str) and answers_in(default):
             return f"{cell(defaults[key])}, from {', '.join(f'`{a}`' for a in sorted(answers_in(default)))}"
-        return cell(default)
+        return cell(defaults[key])
 
     computed = []
     for key, question in questions.items():

@@ -129,6 +129,29 @@ def run_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Compl
                           text=True, env={**os.environ, "PYTHONPATH": str(root / "src"), **(env or {})})
 
 
+def test_readmes_submit_with_the_script_a_login_node_runs(project):
+    """One form of the cluster command in every instruction: the script, which needs no project environment."""
+    root, _, _ = project
+    for readme in ("README.md", "cluster/README.md"):
+        commands = [line.strip() for line in (root / readme).read_text().splitlines()
+                    if line.strip().startswith("python") and ("cluster_lab.cluster" in line or "cluster.py" in line)]
+        assert commands, readme
+        assert all(line.startswith("python3 src/cluster_lab/cluster.py ") for line in commands), (readme, commands)
+
+
+def test_script_runs_on_a_login_node_without_the_project(none_project, tmp_path):
+    """`python3 src/<package>/cluster.py sweep slurm` from the project's folder, with a Python that
+    has not the project installed (a login node's): it only needs the standard library."""
+    root, _ = none_project
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    result = subprocess.run([sys.executable, "src/cluster_lab/cluster.py", "sweep", "slurm", "--output",
+                             str(tmp_path / "sweep"), "--dry-run"], cwd=root, capture_output=True, text=True,
+                            env={**env, "JOB_IMAGE": DIGEST_IMAGE})
+    assert result.returncode == 0, result.stderr
+    assert "sbatch" in result.stdout and "--array=0-5" in result.stdout
+    assert subprocess.run([sys.executable, "-c", "import cluster_lab"], capture_output=True, env=env).returncode != 0
+
+
 def test_trials_and_summary(none_project, tmp_path, fake_env_doctor):
     root, cluster = none_project
     output = tmp_path / "sweep"

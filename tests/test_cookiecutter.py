@@ -33,9 +33,12 @@ NEWEST_CUDA = versions.cuda_versions("pytorch")[0]
 # lock_dependencies is false unless given (locking is slow and needs the network).
 EXTRA = {
     ("pytorch", "cuda"): {"framework_version": PYTORCH_OLDEST, "cuda_version": PYTORCH_OLDEST_CUDA},
-    ("jax", "cpu"): {"project_name": "Vision Lab 2.0_beta", "python_version": "3.10", "base_image": "ubuntu:24.04"},
-    ("tensorflow", "cuda"): {"python_version": "3.13", "base_image": "debian:trixie", "jupyterlab": False},
-    ("none", "cpu"): {"jupyter_port": 9999, "package_name": "lab_core", "base_image": "ubuntu:22.04"},
+    ("jax", "cpu"): {"project_name": "Vision Lab 2.0_beta", "python_version": "3.10", "base_image": "ubuntu:24.04",
+                     "description": 'Vision models: "fast" \\ small', "license": "BSD-3-Clause"},
+    ("tensorflow", "cuda"): {"python_version": "3.13", "base_image": "debian:trixie", "jupyterlab": False,
+                             "license": "Proprietary", "sudo": False},
+    ("none", "cpu"): {"jupyter_port": 9999, "package_name": "lab_core", "base_image": "ubuntu:22.04",
+                      "author_name": 'Jane "JJ" Doe', "author_email": "jane@example.com", "license": "Apache-2.0"},
 }
 MATRIX = [{"framework": f, "accelerator": a, **EXTRA.get((f, a), {})} for f in FRAMEWORKS for a in ACCELERATORS]
 # cookiecutter takes these as free text where Copier offers a menu: Copier still decides.

@@ -67,6 +67,19 @@ def test_questions_page_has_every_question(site):
     assert "<code>3.10</code>" in html  # choices rendered from data/versions.yml, as Copier does
 
 
+def test_questions_page_shows_placeholders_and_computed_defaults(site):
+    """Help texts' <placeholders> show as text (not swallowed as HTML tags); a default computed by
+    the template's code shows as its value, as Copier offers it."""
+    html = page(site, "questions")
+    assert "ghcr.io/&lt;owner&gt;/&lt;repo&gt;" in html  # the image question's help
+    assert "&lt;framework&gt; release" in html  # {{ framework }} in framework_version's help
+    assert "<owner>" not in html and "<framework>" not in html
+    cpu_index = yaml.safe_load((REPO / "data/versions.yml").read_text())["frameworks"]["pytorch"]["cpu_index"]
+    row = next(row for row in html.split("<tr>") if "<code>torch_cpu_index</code>" in row)
+    assert f"<code>{cpu_index}</code>" in row
+    assert "{{" not in html and "torch_cpu_index_default" not in html
+
+
 def test_features_page_has_every_option(site):
     html = page(site, "features")
     for path in sorted((REPO / "features/src").glob("*/devcontainer-feature.json")):

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
+import shutil
+import subprocess
 import tomllib
+import zipfile
 from itertools import product
 from pathlib import Path
 
+import copier
 import pytest
 import yaml
+from uv import find_uv_bin
 
 from tests.utils.answers import REFUSED_ANSWERS
-from tests.utils.project import render
+from tests.utils.project import REPO, render
 
 FRAMEWORK_PACKAGE = {  # what pyproject.toml pins, by framework and accelerator
     ("pytorch", "cuda"): "torch==", ("pytorch", "cpu"): "torch==",
@@ -121,15 +128,38 @@ def test_dockerfile_installs_from_lock_before_code(project):
     dockerfile = (root / ".devcontainer/Dockerfile").read_text()
     assert "# syntax=" not in dockerfile  # would make BuildKit pull a frontend image
     stages = [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
-    assert stages == (["base", "uv", "dev", "job"] if answers["framework"] == "none"
-                      else ["base", "uv", "framework-pins", "dev", "job"])
-    dev_stage = dockerfile.split("AS dev")[1].split("AS job")[0]
-    assert "uv sync --locked --no-install-project" in dev_stage
-    assert "COPY . " not in dev_stage  # code never enters the dependency layer
+    assert stages == (["base", "uv", "env", "dev", "job"] if answers["framework"] == "none"
+                      else ["base", "uv", "framework-pins", "env", "dev", "job"])
+    env_stage, dev_stage, job_stage = stage(dockerfile, "env"), stage(dockerfile, "dev"), stage(dockerfile, "job")
+    assert "uv sync --locked --no-install-project" in env_stage
+    assert "COPY . " not in env_stage + dev_stage  # code never enters the dependency layer
     assert "--require-hashes" in dockerfile
-    assert "USER ${USERNAME}" in dev_stage
+    assert env_stage.rstrip().endswith("USER ${USERNAME}\nWORKDIR /home/${USERNAME}")
     assert 'HEALTHCHECK --interval=15s' in dev_stage and 'CMD ["jupyterlab-service", "status"]' in dev_stage
-    assert "HEALTHCHECK NONE" in dockerfile.split("AS job")[1]
+    assert "HEALTHCHECK" not in job_stage  # the job image is built from env, not from the devcontainer
+    assert "FROM env AS dev" in dockerfile and "FROM env AS job" in dockerfile
+
+
+def stage(dockerfile: str, name: str) -> str:
+    """The lines of one stage of the Dockerfile, its FROM line included."""
+    return "FROM " + next(part for part in dockerfile.split("\nFROM ") if part.split("\n")[0].endswith(f" AS {name}"))
+
+
+def test_devcontainer_has_passwordless_sudo_and_the_job_image_none(project):
+    root, _ = project
+    dockerfile = (root / ".devcontainer/Dockerfile").read_text()
+    dev_stage = stage(dockerfile, "dev")
+    assert "apt-get install -y --no-install-recommends sudo" in dev_stage
+    # by user name (updateRemoteUserUID changes the UID), in a sudoers.d file sudo reads (no '.')
+    assert 'echo "${USERNAME} ALL=(ALL:ALL) NOPASSWD: ALL" > /etc/sudoers.d/devcontainer-user' in dev_stage
+    assert dev_stage.rstrip().splitlines()[-1] != "USER root"
+    assert "sudo" not in stage(dockerfile, "env") + stage(dockerfile, "job")
+
+
+def test_without_sudo_the_dockerfile_has_none(tmp_path):
+    root = render(tmp_path / "p", sudo=False)
+    assert "sudo" not in (root / ".devcontainer/Dockerfile").read_text().lower()
+    assert yaml.safe_load((root / ".copier-answers.yml").read_text())["sudo"] is False
 
 
 def test_notebook_is_valid_and_uses_project_kernel(project):
@@ -143,6 +173,21 @@ def test_notebook_is_valid_and_uses_project_kernel(project):
     framework_import = {"pytorch": "import torch", "tensorflow": "import tensorflow",
                         "jax": "import jax", "none": "import statistics"}[answers["framework"]]
     assert framework_import in code
+
+
+def test_readme_shows_the_notebook_and_jobs_with_and_without_gpus(project):
+    root, answers = project
+    readme = (root / "README.md").read_text()
+    notebook = readme.split("## The example notebook")[1].split("\n## ")[0]
+    assert "`notebooks/example.ipynb`" in notebook and "Select Kernel" in notebook
+    assert "jupyterlab-service url" in notebook  # JupyterLab is on in these projects
+    job = readme.split("## Run a job outside VS Code")[1].split("\n## ")[0]
+    runs = [line for line in job.splitlines() if line.startswith("docker run")]
+    assert "--gpus" not in runs[0]  # runs on any host
+    if answers["accelerator"] == "cuda":
+        assert "--gpus all" in runs[1] and "NVIDIA Container Toolkit" in job
+    else:
+        assert len(runs) == 1 and "--gpus" not in job
 
 
 def test_generated_python_compiles(project):
@@ -217,3 +262,82 @@ def test_project_gets_lint_and_notebook_hooks(project):
     assert all(repo["repo"] == "local" for repo in hooks["repos"])  # the locked tools, no downloads
     workflow = (root / ".github/workflows/ci.yml").read_text()
     assert "pre-commit run --all-files" in workflow
+
+
+# Text that TOML, the LICENSE and the answers file must each carry unchanged.
+AUTHOR = 'Jane "JJ" O\'Neil Ñ'
+DESCRIPTION = 'Vision models: "fast" \\ small, <b>not</b> bold # no comment'
+
+
+@pytest.mark.parametrize("license, expression, first_line", [
+    ("MIT", "MIT", "MIT License"),
+    ("Apache-2.0", "Apache-2.0", "Apache License"),
+    ("BSD-3-Clause", "BSD-3-Clause", "BSD 3-Clause License"),
+    ("Proprietary", "LicenseRef-Proprietary", f"Copyright (c) {datetime.date.today().year} {AUTHOR}. All rights reserved."),
+])
+def test_license_file_and_project_metadata(tmp_path, license, expression, first_line):
+    root = render(tmp_path / "p", framework="none", accelerator="cpu", license=license,
+                  author_name=AUTHOR, author_email="jane@example.com", description=DESCRIPTION)
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["license"] == expression and project["license-files"] == ["LICENSE"]
+    assert project["authors"] == [{"name": AUTHOR, "email": "jane@example.com"}]
+    assert project["description"] == DESCRIPTION
+    text = (root / "LICENSE").read_text()
+    assert text.strip().splitlines()[0].strip() == first_line
+    if license == "Apache-2.0":  # the full text, as published (its appendix keeps its placeholders)
+        assert text == (REPO / "data/licenses/Apache-2.0.txt").read_text()
+        assert "END OF TERMS AND CONDITIONS" in text and text.count("\n") > 200
+    else:
+        year = datetime.date.today().year
+        assert f"Copyright (c) {year}{',' if license == 'BSD-3-Clause' else ''} {AUTHOR}" in text
+        assert "<year>" not in text and "<copyright holders>" not in text
+    assert yaml.safe_load((root / ".copier-answers.yml").read_text())["description"] == DESCRIPTION
+
+
+def test_default_license_names_the_project_authors(tmp_path):
+    root = render(tmp_path / "p", project_name="Vision Lab", framework="none", accelerator="cpu")
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and "authors" not in project
+    assert project["description"] == "A machine-learning project"
+    assert f"Copyright (c) {datetime.date.today().year} The Vision Lab authors\n" in (root / "LICENSE").read_text()
+    assert (root / "README.md").read_text().startswith("# Vision Lab\n\nA machine-learning project\n")
+
+
+def test_email_alone_is_an_author(tmp_path):
+    root = render(tmp_path / "p", framework="none", accelerator="cpu", author_email="lab@example.org")
+    assert tomllib.loads((root / "pyproject.toml").read_text())["project"]["authors"] == [{"email": "lab@example.org"}]
+
+
+def test_build_backend_takes_the_license_and_authors(tmp_path):
+    """uv_build (the project's backend, PEP 639) builds the wheel: the license expression, the
+    LICENSE file and the authors reach its metadata. Needs the network for uv_build itself."""
+    root = render(tmp_path / "p", framework="none", accelerator="cpu", license="Proprietary",
+                  author_name=AUTHOR, author_email="jane@example.com", description=DESCRIPTION)
+    uv = shutil.which("uv") or find_uv_bin()
+    subprocess.run([uv, "build", "--wheel", "--quiet", "--out-dir", str(tmp_path / "dist")], cwd=root,
+                   check=True, capture_output=True, timeout=300)
+    with zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))) as wheel:
+        names = wheel.namelist()
+        metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: LicenseRef-Proprietary" in metadata.splitlines()
+    assert f"Summary: {DESCRIPTION}" in metadata.splitlines()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
+def test_success_message_commands_make_a_committed_repository(tmp_path, capfd, monkeypatch):
+    """The message after copy says how to start the git repository `copier update` and the
+    pre-commit hook need; its command line, pasted into a shell, does that (a path with a space)."""
+    monkeypatch.chdir(tmp_path)
+    copier.run_copy(str(REPO), "my work/vision lab", data={"lock_dependencies": False}, defaults=True,
+                    unsafe=True, vcs_ref="HEAD")
+    message = capfd.readouterr().err
+    command = next(line.strip() for line in message.splitlines() if line.strip().startswith("cd "))
+    assert "git init && git add -A && git commit -m" in command
+    assert "Dev Containers: Reopen in Container" in message
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True, capture_output=True,
+                   env={**os.environ, **identity})
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=tmp_path / "my work" / "vision lab",
+                            capture_output=True, text=True, check=True)
+    assert status.stdout == ""  # everything committed

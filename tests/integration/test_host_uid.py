@@ -3,7 +3,7 @@
 `devcontainer up` runs as that user (uidtest, UID 1234, in the docker group: made by
 scripts/prepare-test-machine.sh), so updateRemoteUserUID gives the container user `dev` UID 1234
 exactly as VS Code's "Reopen in Container" would. The project folder's name has a space.
-The job image is run as an arbitrary user (`docker run --user 4242:4242`).
+The job image is run as an arbitrary user (`docker run --user 4242:4242`), and has no sudo.
 """
 
 from __future__ import annotations
@@ -82,6 +82,11 @@ def container(docker, workspace):
 def test_container_user_has_the_host_uid_and_the_environment_group(container):
     uid, groups = container.exec("id -u; id -nG").stdout.splitlines()
     assert uid == str(HOST_UID) and "venv" in groups.split()
+
+
+def test_sudo_works_for_the_renumbered_user(container):
+    """Passwordless sudo is granted by user name: it survives updateRemoteUserUID's new UID."""
+    assert container.exec("sudo -n true && id -u && sudo -n id -u").stdout.split() == [str(HOST_UID), "0"]
 
 
 def test_post_create_installed_the_project_into_the_environment(container):
@@ -173,3 +178,10 @@ def test_job_image_environment_is_read_only_to_other_users(docker, job_image):
               "touch /app/x 2>/dev/null || echo code-read-only")
     out = run([docker, "run", "--rm", "--user", "4242:4242", job_image, "sh", "-c", script]).stdout
     assert out.split("\n")[1:] == ["outputs-writable", "env-read-only", "code-read-only", ""], out
+
+
+def test_job_image_has_no_sudo(docker, job_image):
+    """sudo is the devcontainer's alone: the job stage is built from the stage before it."""
+    script = "if command -v sudo || dpkg-query -W sudo || test -e /etc/sudoers.d/devcontainer-user; then exit 1; fi; echo no-sudo"
+    result = run([docker, "run", "--rm", "--user", "root", job_image, "sh", "-c", script], check=False)
+    assert result.stdout == "no-sudo\n", result.stdout + result.stderr

@@ -68,6 +68,11 @@ def test_runs_as_non_root_user(project):
     assert container.exec("id -un; id -u").stdout.split() == ["dev", "1000"]
 
 
+def test_container_user_has_passwordless_sudo(project):
+    container, _ = project
+    assert container.exec("sudo -n true && sudo -n id -u").stdout.split() == ["0"]
+
+
 def test_framework_comes_from_the_locked_environment(project):
     container, answers = project
     module = FRAMEWORK_MODULE.get(answers["framework"])

@@ -15,4 +15,9 @@ REFUSED_ANSWERS = [
     ({"python_version": "3.9"}, "Invalid choice"),
     ({"base_image": "alpine:3"}, "Invalid choice"),
     ({"jupyter_port": 80}, "1024 to 65535"),
+    ({"description": "two\nlines"}, "one line of text, without line breaks"),
+    ({"description": ""}, "Give the description as one line of text"),
+    ({"author_name": "Doe, Jane"}, "Leave the commas out"),
+    ({"author_email": "jane at example.com"}, "not an email address"),
+    ({"license": "GPL-3.0"}, "Invalid choice"),
 ]

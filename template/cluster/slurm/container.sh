@@ -5,10 +5,10 @@
 #   apptainer  srun apptainer exec (a .sif, or docker://IMAGE); runs as the calling user
 #   none       the nodes themselves run the job image (cluster/local, the test cluster)
 # The output folder (CLUSTER_OUTPUT) and CLUSTER_MOUNTS (';'-separated SRC:DST) are mounted.
-# `python -m <package>.cluster sweep|train slurm` sets every CLUSTER_* variable.
+# `python3 src/<package>/cluster.py sweep|train slurm` sets every CLUSTER_* variable.
 
-: "${CLUSTER_RUNTIME:?submit with python -m <package>.cluster (it sets CLUSTER_RUNTIME)}"
-: "${CLUSTER_OUTPUT:?submit with python -m <package>.cluster (it sets CLUSTER_OUTPUT)}"
+: "${CLUSTER_RUNTIME:?submit with python3 src/<package>/cluster.py (it sets CLUSTER_RUNTIME)}"
+: "${CLUSTER_OUTPUT:?submit with python3 src/<package>/cluster.py (it sets CLUSTER_OUTPUT)}"
 
 in_image() {
     local srun_options=()
