@@ -14,6 +14,7 @@ import json
 import keyword
 import re
 import shlex
+import unicodedata
 from pathlib import Path
 
 from jinja2 import pass_context
@@ -37,14 +38,22 @@ MAX_NAME_LENGTH = 64  # the name becomes the package, the Jupyter kernel and ima
 SHADOWED = {"torch", "tensorflow", "jax", "jaxlib", "keras", "numpy", "tests", "test", "notebooks"}
 
 
+FALLBACK_SLUG = "project"  # for a name with no ASCII letter ("机器学习"): package and image names need one
+
+
 def slug(name: str) -> str:
-    """"Vision Lab 2" -> "vision-lab-2": lowercase, runs of other characters become one '-'."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """"Mön Lab 2" -> "mon-lab-2": accents dropped (NFKD, then ASCII only), lowercase, runs of other
+    characters one '-', starting with a letter (it names the package, the kernel and the images)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).lstrip("-0123456789").rstrip("-") or FALLBACK_SLUG
 
 
 def project_name_error(name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9 ._-]*", name):
-        return f"Use letters, digits, spaces, '.', '_' or '-', starting with a letter (got \"{name}\")."
+    """Letters of any script, digits, spaces and ._- (nothing JSON, TOML or YAML strings must
+    escape), starting with a letter."""
+    allowed = all(c.isalnum() or c in " ._-" or unicodedata.category(c).startswith("M") for c in name)
+    if not (name[:1].isalpha() and allowed):
+        return f"Use letters, digits, spaces, '.', '_' or '-', starting with a letter (got {name!r})."
     if len(name) > MAX_NAME_LENGTH:
         return (f"The name is {len(name)} characters long: use at most {MAX_NAME_LENGTH} "
                 "(it names the package, the Jupyter kernel and the images).")
@@ -126,8 +135,12 @@ def project_license(context) -> str:
     return license_text(context["license"], copyright_holder(context["author_name"], context["project_name"]))
 
 
-def port_error(port: int) -> str:
-    return "" if 1024 <= int(port) <= 65535 else "Use a port from 1024 to 65535."
+def port_error(port: str) -> str:
+    """A text question, so that "abc" gets this message rather than Python's int() error; projects
+    copied before recorded the port as a number, which Copier turns into text on update."""
+    if re.fullmatch(r"[0-9]+", str(port)) and 1024 <= int(port) <= 65535:
+        return ""
+    return f"Use a port number from 1024 to 65535 (got \"{port}\")."
 
 
 def index_url_error(url: str) -> str:
@@ -233,20 +246,54 @@ def _error(check) -> str:
     return ""
 
 
-def framework_version_error(framework: str, answer: str, python: str) -> str:
-    if framework == "none":
-        return ""
-    return _error(lambda: versions.resolve_framework_version(framework, answer, python))
+def framework_python_error(framework: str, python: str) -> str:
+    """Disables a framework choice (copier.yml) that has no release for the chosen Python."""
+    return _error(lambda: versions.resolve_framework_version(framework, versions.LATEST, python))
 
 
-def cuda_version_error(framework: str, framework_answer: str, python: str, answer: str) -> str:
+# The choices of framework_version and cuda_version: only what fits the earlier answers, so a
+# refusal comes at the question that causes it (Copier's menus run no question validator). Each
+# is a [label, {value, validator}] pair; a non-empty validator disables the choice. An answer
+# given up front that does not fit (--data, or recorded in .copier-answers.yml) is listed too,
+# disabled: Copier refuses it with that message, which names what would work.
+
+def _choice(label: str, value: str, problem: str = "") -> list:
+    return [label, {"value": value, "validator": problem}]
+
+
+def release_choices(framework: str, python: str, given: str = "") -> list[list]:
+    """'latest' and the releases for the Python, newest first."""
     if framework == "none":
-        return ""
+        return [_choice(versions.LATEST, versions.LATEST)]
+    fitting = versions.releases_for_python(framework, python)
+    latest = f"{versions.LATEST} ({fitting[0]})" if fitting else versions.LATEST
+    choices = [_choice(latest, versions.LATEST, framework_python_error(framework, python))]
+    choices += [_choice(v, v) for v in fitting]
+    given = str(given)
+    if given and given != versions.LATEST and given not in fitting:
+        choices.append(_choice(given, given, _error(lambda: versions.resolve_framework_version(framework, given, python))))
+    return choices
+
+
+def cuda_choices(framework: str, framework_answer: str, python: str, given: str = "") -> list[list]:
+    """'auto' and the CUDAs the chosen release is built for, newest first."""
     try:
         version = versions.resolve_framework_version(framework, framework_answer, python)
-    except versions.Incompatible:
-        return ""  # reported by framework_version's own validator
-    return _error(lambda: versions.resolve_cuda(framework, version, answer))
+    except versions.Incompatible:  # framework_version's own choices refuse it
+        return [_choice(versions.AUTO, versions.AUTO)]
+    built = versions.built_cudas(framework, version)
+    choices = [_choice(f"{versions.AUTO} ({built[0]})", versions.AUTO), *(_choice(c, c) for c in built)]
+    given = str(given)
+    if given and given != versions.AUTO and given not in built:
+        choices.append(_choice(given, given, _error(lambda: versions.resolve_cuda(framework, version, given, python))))
+    return choices
+
+
+def choice_pairs(choices) -> list[tuple[str, object]]:
+    """Choices in any form copier.yml gives them (values, {label: value}, [label, value] pairs; a
+    value may be {value, validator}) as (label, value) pairs: for the scripts that describe them."""
+    items = choices.items() if isinstance(choices, dict) else (c if isinstance(c, list) else (c, c) for c in choices)
+    return [(str(label), value["value"] if isinstance(value, dict) else value) for label, value in items]
 
 
 def resolve(framework: str, framework_answer: str, python: str, accelerator: str, cuda_answer: str) -> dict:
@@ -255,7 +302,7 @@ def resolve(framework: str, framework_answer: str, python: str, accelerator: str
         return {"version": None, "cuda": None, "dependencies": [], "distribution": None}
     spec = versions.load()["frameworks"][framework]
     version = versions.resolve_framework_version(framework, framework_answer, python)
-    cuda = versions.resolve_cuda(framework, version, cuda_answer) if accelerator == "cuda" else None
+    cuda = versions.resolve_cuda(framework, version, cuda_answer, python) if accelerator == "cuda" else None
     requirement = versions.requirement(framework, version, accelerator, cuda)
     return {
         "version": version,
@@ -294,10 +341,9 @@ class VersionsExtension(Extension):
             python_versions=versions.project_pythons,
             project_features=features_of_project,
             unused_feature_dir=unused_feature_dir,
-            framework_releases=versions.releases,
-            framework_cuda_versions=versions.cuda_versions,
-            framework_version_error=framework_version_error,
-            cuda_version_error=cuda_version_error,
+            framework_python_error=framework_python_error,
+            framework_release_choices=release_choices,
+            framework_cuda_choices=cuda_choices,
             resolve_framework=resolve,
             cuda_driver_floors=versions.cuda_driver_floors,
         )

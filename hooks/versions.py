@@ -48,6 +48,11 @@ def releases_for_python(framework: str, python: str) -> list[str]:
     return [v for v in releases(framework) if python in release(framework, v)["python"]]
 
 
+def built_cudas(framework: str, version: str) -> list[str]:
+    """The CUDAs a release is built for, newest first."""
+    return sorted(release(framework, version)["cuda"], key=_key, reverse=True)
+
+
 def cuda_versions(framework: str) -> list[str]:
     """Every CUDA some release of the framework is built for, newest first."""
     found = {c for v in releases(framework) for c in release(framework, v)["cuda"]}
@@ -59,30 +64,34 @@ def resolve_framework_version(framework: str, answer: str, python: str) -> str:
     if answer == LATEST:
         candidates = releases_for_python(framework, python)
         if not candidates:
+            pythons = offered_pythons([p for v in releases(framework) for p in release(framework, v)["python"]])
             raise Incompatible(f"No {framework} release in the template supports Python {python}. "
-                               f"Choose another Python: {_pythons_text(framework)}.")
+                               + (f"Choose Python {', '.join(pythons)}, or another framework."
+                                  if pythons else "Choose another framework."))
         return candidates[0]
     if answer not in load()["frameworks"][framework]["releases"]:
         raise Incompatible(f"{framework} {answer} is not a release the template knows. "
                            f"Known: {', '.join(releases(framework))} (or 'latest').")
-    supported = release(framework, answer)["python"]
-    if python not in supported:
+    if python not in release(framework, answer)["python"]:
+        supported = offered_pythons(release(framework, answer)["python"])
         working = releases_for_python(framework, python)
         raise Incompatible(
-            f"{framework} {answer} does not support Python {python} (it supports {', '.join(supported)}). "
-            + (f"For Python {python} use {framework} {', '.join(working)}, or 'latest'; "
-               if working else "")
-            + f"or keep {framework} {answer} with Python {' or '.join(supported)}.")
+            f"{framework} {answer} does not support Python {python} "
+            + (f"(only {', '.join(supported)}). " if supported else "(nor any other Python the template offers). ")
+            + (f"For Python {python} use {framework} {', '.join(working)}, or 'latest'."
+               if working else f"No {framework} release supports Python {python}."))
     return answer
 
 
-def resolve_cuda(framework: str, version: str, answer: str) -> str:
-    """The CUDA version for a resolved framework release ('auto': its newest build)."""
-    built = release(framework, version)["cuda"]
+def resolve_cuda(framework: str, version: str, answer: str, python: str | None = None) -> str:
+    """The CUDA version for a resolved framework release ('auto': its newest build). The advice names
+    only releases for the project's Python, when given."""
+    built = built_cudas(framework, version)
     if answer == AUTO:
-        return sorted(built, key=_key)[-1]
+        return built[0]
     if answer not in built:
-        others = [v for v in releases(framework) if answer in release(framework, v)["cuda"]]
+        candidates = releases_for_python(framework, python) if python else releases(framework)
+        others = [v for v in candidates if answer in release(framework, v)["cuda"]]
         raise Incompatible(
             f"{framework} {version} is built for CUDA {' or '.join(built)}, not {answer}. "
             f"Use cuda_version={' or '.join(built)} (or 'auto')"
@@ -107,6 +116,7 @@ def cuda_driver_floors(cuda: str) -> tuple[str | None, str]:
     return full, data["minor_compat_min_driver"][cuda.split(".", maxsplit=1)[0]]
 
 
-def _pythons_text(framework: str) -> str:
-    pythons = sorted({p for v in releases(framework) for p in release(framework, v)["python"]}, key=_key)
-    return ", ".join(pythons)
+def offered_pythons(pythons: list[str]) -> list[str]:
+    """Those of the Pythons a project can choose (advice never names one the question refuses)."""
+    return [p for p in project_pythons() if p in pythons]
+

@@ -77,17 +77,24 @@ def questions_page() -> str:
     def render(text: str, **answers) -> str:
         return jinja.from_string(text).render(**answers)
 
-    def choices_of(question: dict) -> str:
+    def choices_of(key: str, question: dict) -> str:
         choices = question.get("choices")
         if choices is None:
             return "free answer" if question.get("type", "str") == "str" else f"any {question['type']}"
         if isinstance(choices, dict):
-            return "<br>".join(f"{cell(value)} ({prose(label)})" for label, value in choices.items())
+            return "<br>".join(f"{cell(value)} ({prose(label)})" for label, value in extension.choice_pairs(choices))
+
+        def values(**answers) -> list:
+            return [value for _, value in extension.choice_pairs(json.loads(render(choices, **answers)))]
+
         needs = answers_in(choices)
         if not needs:
-            return cell(json.loads(render(choices)))
-        if needs == {"framework"}:  # one list per framework
-            return "<br>".join(f"{f}: {cell(json.loads(render(choices, framework=f)))}" for f in frameworks)
+            return cell(values())
+        if "framework" in needs:  # one list per framework, the other answers they follow at their defaults
+            follows = sorted(needs - {"framework", key})
+            lists = "<br>".join(f"{f}: {cell(values(**{**defaults, 'framework': f}))}" for f in frameworks)
+            shown_for = ", ".join(f"`{a}={defaults[a]}`" for a in follows)
+            return lists + (f"<br>(shown for the defaults {shown_for}; the list follows the answers)" if follows else "")
         raise PluginError(f"copier.yml: choices depending on {sorted(needs)}: teach scripts/docs_reference.py")
 
     lines = [GENERATED.format(source="copier.yml"), "# Questions\n",
@@ -118,7 +125,7 @@ def questions_page() -> str:
         when_text = prose(str(when).strip("{} ")) if isinstance(when, str) else "always"
         validated = ("<br>Checked by `" + re.sub(r"[{}\s]", "", question["validator"]).split("(")[0]
                      + "` in `hooks/extension.py`.") if "validator" in question else ""
-        lines.append(f"| `{key}` | {question.get('type', 'str')} | {default_of(key)} | {choices_of(question)} "
+        lines.append(f"| `{key}` | {question.get('type', 'str')} | {default_of(key)} | {choices_of(key, question)} "
                      f"| {when_text} | {prose(help_text)}{validated} |")
     if computed:
         lines += ["", "Computed, never asked:", ""]

@@ -212,7 +212,8 @@ def cookiecutter_json() -> str:
     asked; `__project_slug` names the project folder."""
     bridge = load_module(ROOT / "hooks/cookiecutter_bridge.py")
     questions = bridge.questions()
-    jinja = Environment(extensions=[load_module(ROOT / "hooks/extension.py").VersionsExtension])
+    extension = load_module(ROOT / "hooks/extension.py")
+    jinja = Environment(extensions=[extension.VersionsExtension])
     variable = {key: f"__{key}" if bridge.computed(q) else key for key, q in questions.items()}
 
     def depends_on_answers(text: str) -> bool:
@@ -245,11 +246,9 @@ def cookiecutter_json() -> str:
         choices = question.get("choices")
         if isinstance(choices, str) and not depends_on_answers(choices):
             choices = json.loads(jinja.from_string(choices).render())
-        if isinstance(choices, dict):
+        if isinstance(choices, dict | list):
             prompt += ". One of: " + "; ".join(value if label == value else f"{value} = {label}"
-                                               for label, value in choices.items())
-        elif isinstance(choices, list):
-            prompt += ". One of: " + "; ".join(choices)
+                                               for label, value in extension.choice_pairs(choices))
         when = question.get("when")
         if isinstance(when, str):
             prompt += f" (used only when {' '.join(when.strip('{} ').split())})"

@@ -18,12 +18,12 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
-from hooks import cookiecutter_bridge, versions
+from hooks import cookiecutter_bridge, extension, versions
 from tests.utils.answers import REFUSED_ANSWERS
 from tests.utils.project import REPO, render
 
 QUESTIONS = cookiecutter_bridge.questions()
-FRAMEWORKS = list(QUESTIONS["framework"]["choices"].values())
+FRAMEWORKS = [value for _, value in extension.choice_pairs(QUESTIONS["framework"]["choices"])]
 ACCELERATORS = list(QUESTIONS["accelerator"]["choices"].values())
 PYTORCH_OLDEST = versions.releases("pytorch")[-1]
 PYTORCH_OLDEST_CUDA = min(versions.release("pytorch", PYTORCH_OLDEST)["cuda"], key=versions._key)
@@ -46,7 +46,7 @@ REFUSED_FREE_TEXT = [
     ({"framework_version": "0.1"}, "Invalid choice for 'framework_version'"),
     ({"framework": "pytorch", "framework_version": PYTORCH_OLDEST, "cuda_version": NEWEST_CUDA},
      f"pytorch {PYTORCH_OLDEST} is built for CUDA {PYTORCH_OLDEST_CUDA}, not {NEWEST_CUDA}"),
-    ({"jupyter_port": "eighty"}, "invalid literal for int"),
+    ({"jupyter_port": "eighty"}, "Use a port number from 1024 to 65535"),
 ]
 
 
@@ -145,7 +145,7 @@ def test_cookiecutter_json_asks_copier_questions():
         if "{{" not in str(default):
             assert context[key] == default, key
         assert context["__prompts__"][key].startswith(QUESTIONS[key]["help"].split("{{")[0].strip()), key
-    for value in QUESTIONS["framework"]["choices"].values():
+    for value in FRAMEWORKS:
         assert value in context["__prompts__"]["framework"]
     for python in versions.project_pythons():
         assert python in context["__prompts__"]["python_version"]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hooks import extension
 from tests.utils.project import REPO, copy_repo_parts
 
 # What the build reads: a copy of these is a complete playground.
@@ -62,7 +63,7 @@ def test_questions_page_has_every_question(site):
     questions = {k: v for k, v in yaml.safe_load((REPO / "copier.yml").read_text()).items() if not k.startswith("_")}
     for key, question in questions.items():
         assert f"<code>{key}</code>" in html, key
-        for choice in (question.get("choices") or {}).values() if isinstance(question.get("choices"), dict) else []:
+        for _, choice in extension.choice_pairs(question["choices"]) if isinstance(question.get("choices"), dict) else []:
             assert f"<code>{choice}</code>" in html, choice
     assert "<code>3.10</code>" in html  # choices rendered from data/versions.yml, as Copier does
 

@@ -227,3 +227,24 @@ def test_exclude_patterns_render_without_any_function_or_answer():
     environment = SandboxedEnvironment(undefined=StrictUndefined)
     for pattern in yaml.safe_load((REPO / "copier.yml").read_text())["_exclude"]:
         environment.from_string(pattern).render()
+
+
+def test_answers_recorded_by_older_templates_still_accepted(template_history, tmp_path):
+    """Older projects recorded jupyter_port as a number (the question was an int) and a pinned
+    framework_version: `copier update` keeps both without asking again."""
+    project = tmp_path / "project"
+    copier.run_copy(str(template_history), project, vcs_ref="1.0.0", defaults=True, unsafe=True, quiet=True,
+                    data={"python_version": "3.10", "framework_version": "2.10.0", "jupyter_port": "9999",
+                          "lock_dependencies": False})
+    answers_file = project / ".copier-answers.yml"
+    recorded = answers_file.read_text()
+    assert "jupyter_port: '9999'\n" in recorded
+    answers_file.write_text(recorded.replace("jupyter_port: '9999'", "jupyter_port: 9999"))
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "generated")
+    copier.run_update(project, vcs_ref="2.0.0", defaults=True, unsafe=True, quiet=True, overwrite=True)
+    config = json.loads((project / ".devcontainer/devcontainer.json").read_text())
+    assert config["forwardPorts"] == [9999]
+    assert "torch==2.10.0" in (project / "pyproject.toml").read_text()
+    assert yaml.safe_load(answers_file.read_text())["framework_version"] == "2.10.0"
