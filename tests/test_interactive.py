@@ -183,7 +183,8 @@ def test_unicode_project_name(tmp_path):
     config = json.loads((root / ".devcontainer/devcontainer.json").read_text())
     assert config["name"] == "Mön Lab"
     assert config["features"]["./features/jupyterlab"]["kernelName"] == "mon-lab"
-    assert tomllib.loads((root / "pyproject.toml").read_text())["project"]["description"] == "Mön Lab"
+    assert tomllib.loads((root / "pyproject.toml").read_text())["project"]["name"] == "mon-lab"
+    assert "The Mön Lab authors" in (root / "LICENSE").read_text()
     assert yaml.safe_load((root / ".copier-answers.yml").read_text())["project_name"] == "Mön Lab"
     assert (root / "src/mon_lab/__init__.py").is_file()
 
