@@ -41,10 +41,16 @@ SHADOWED = {"torch", "tensorflow", "jax", "jaxlib", "keras", "numpy", "tests", "
 FALLBACK_SLUG = "project"  # for a name with no ASCII letter ("机器学习"): package and image names need one
 
 
+# Latin letters that NFKD does not decompose into an ASCII letter and a mark.
+LATIN_LETTERS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+                               "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D"})
+
+
 def slug(name: str) -> str:
-    """"Mön Lab 2" -> "mon-lab-2": accents dropped (NFKD, then ASCII only), lowercase, runs of other
-    characters one '-', starting with a letter (it names the package, the kernel and the images)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    """"Mön Lab 2" -> "mon-lab-2", "Straße" -> "strasse": accents dropped (NFKD, then ASCII only),
+    lowercase, runs of other characters one '-', starting with a letter (it names the package, the
+    kernel and the images)."""
+    ascii_name = unicodedata.normalize("NFKD", name.translate(LATIN_LETTERS)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).lstrip("-0123456789").rstrip("-") or FALLBACK_SLUG
 
 

@@ -227,6 +227,7 @@ def copier_copy(template: Path, dst: Path, **answers) -> None:
     ("机器学习", "project"),  # no ASCII letter at all: a name that still makes a package
     ("机器学习 2 Lab", "lab"),  # the slug starts with a letter, as a package name must
     ("Ärzte_2.0", "arzte-2-0"),
+    ("Straße Øst", "strasse-ost"),  # letters NFKD does not decompose
 ])
 def test_slug(name, expected):
     assert extension.slug(name) == expected
