@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 import yaml
 
 from tests.utils.project import REPO, copy_repo_parts
+from tests.utils.tools import tool
 
 # What the build reads: a copy of these is a complete playground.
 TREE = ["mkdocs.yml", "docs", "scripts", "hooks", "copier.yml", "data", "features"]
@@ -116,9 +116,7 @@ def test_strict_build_fails(playground, tmp_path, breakage, message):
 def test_workflows_are_valid_github_actions():
     workflows = sorted((REPO / ".github/workflows").glob("*.yml"))
     assert workflows
-    checker = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) or shutil.which("check-jsonschema")
-    assert checker, "check-jsonschema is in the test extra: pip install -e '.[test]'"
-    result = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
+    result = subprocess.run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
