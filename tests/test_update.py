@@ -22,7 +22,7 @@ import yaml
 from uv import find_uv_bin
 
 from tests.test_discover_releases import DRIVERS, RECORDING, discovery
-from tests.utils.project import REPO
+from tests.utils.project import LOCK_PYTHON, REPO
 
 TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features"]
 UV = shutil.which("uv") or find_uv_bin()
@@ -79,7 +79,7 @@ def template_history(tmp_path) -> Path:
 
 def generate(template: Path, dst: Path) -> Path:
     copier.run_copy(str(template), dst, vcs_ref="1.0.0", defaults=True, unsafe=True, quiet=True,
-                    data={"project_name": "Update Demo", "python_version": "3.12"})
+                    data={"project_name": "Update Demo", "python_version": LOCK_PYTHON})
     git(dst, "init", "-q")
     git(dst, "add", "-A")
     git(dst, "commit", "-qm", "generated")
