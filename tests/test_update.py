@@ -1,7 +1,7 @@
 """`copier update` across real template versions: new framework versions roll in, the lock is
 redone, and every user edit survives (conflicts are shown inline, never resolved by dropping them).
 
-Each test builds a template history in a temporary git repository, as Copier's own tests do:
+The module builds one template history in a temporary git repository, as Copier's own tests do:
 1.0.0 is today's template without its newest PyTorch release (and the CUDA release only it uses)
 and one VS Code setting; 2.0.0 gets that release the way the release loop does, from
 scripts/discover_releases.py's data writer fed with the index metadata recorded when the release
@@ -43,10 +43,10 @@ def newest_torch() -> str:
     return max(releases, key=lambda v: tuple(map(int, v.split("."))))
 
 
-@pytest.fixture
-def template_history(tmp_path) -> Path:
-    repo = tmp_path / "template"
-    repo.mkdir()
+@pytest.fixture(scope="module")
+def template_history(tmp_path_factory) -> Path:
+    """Read-only for the tests: each generates its own project from it."""
+    repo = tmp_path_factory.mktemp("template")
     for part in TEMPLATE_PARTS:
         source = REPO / part
         if source.is_dir():
@@ -77,9 +77,9 @@ def template_history(tmp_path) -> Path:
     return repo
 
 
-def generate(template: Path, dst: Path) -> Path:
+def generate(template: Path, dst: Path, lock: bool = True) -> Path:
     copier.run_copy(str(template), dst, vcs_ref="1.0.0", defaults=True, unsafe=True, quiet=True,
-                    data={"project_name": "Update Demo", "python_version": LOCK_PYTHON})
+                    data={"project_name": "Update Demo", "python_version": LOCK_PYTHON, "lock_dependencies": lock})
     git(dst, "init", "-q")
     git(dst, "add", "-A")
     git(dst, "commit", "-qm", "generated")
@@ -161,7 +161,7 @@ def test_pinned_framework_version_stays_pinned(template_history, tmp_path):
 
 
 def test_conflicting_edit_is_shown_inline_not_dropped(template_history, tmp_path):
-    project = generate(template_history, tmp_path / "project")
+    project = generate(template_history, tmp_path / "project", lock=False)  # the merge alone is the point here
     config_path = project / ".devcontainer/devcontainer.json"
     # the user changes the very line next to which the template adds its new setting
     config_path.write_text(config_path.read_text().replace(
