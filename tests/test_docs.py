@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,41 @@ def test_publishing_workflow_deploys_the_strict_build():
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert any(step.get("uses", "").startswith("actions/deploy-pages") for step in deploy["steps"])
     assert "pull_request" in workflow[True]  # YAML reads the key `on` as true
+
+
+# Every tracked file speaks to someone with a clone of this repository and nothing else: an issue is
+# cited by its link (upstream ones like pytorch#73656 or a full URL are links), and nothing names
+# the tools of the place the repository was written in.
+BARE_ISSUE = re.compile(r"\bissues?[ -]#?\d+(?!\]\()", re.IGNORECASE)  # "[issue 3](url)" is a link
+FOREIGN_TOOLS = re.compile(r"\bdevice tool|\bcarry: ?\[|`carry`|\blent\b|\blending\b|\.library\b|\bfiles_at\b", re.IGNORECASE)
+THIS_FILE = "tests/test_docs.py"  # holds the patterns
+
+
+def test_no_file_cites_a_bare_issue_number_or_names_outside_tools():
+    names = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, text=True, check=True).stdout
+    offending = []
+    for name in filter(None, names.split("\0")):
+        path = REPO / name
+        if name == THIS_FILE or not path.is_file():
+            continue
+        try:
+            lines = path.read_text().splitlines()
+        except UnicodeDecodeError:
+            continue  # not text
+        offending += [f"{name}:{number}: {line.strip()}" for number, line in enumerate(lines, 1)
+                      if BARE_ISSUE.search(line) or FOREIGN_TOOLS.search(line)]
+    assert not offending, ("link the issue, or say what it is about, instead of its number; say it for "
+                           "someone with only a clone of this repository:\n" + "\n".join(offending))
+
+
+@pytest.mark.parametrize("line", ["see issue 16", "(issue 11)", "#shipping-issue-11", "Issues 3 and 4", "via the device tool",
+                                  "with carry: [x]", "a lent machine", "/work/.library/x", "under `files_at`"])
+def test_the_docs_check_finds(line):
+    assert BARE_ISSUE.search(line) or FOREIGN_TOOLS.search(line)
+
+
+@pytest.mark.parametrize("line", ["pytorch#73656", "https://github.com/pytorch/pytorch/issues/73656", "[uv issue 3](https://x/3)",
+                                  "Issue Tracker", "the libraries carry the pins", "does not carry: `runArgs`",
+                                  "Call the library's own version function", "excellent", "issues/1234"])
+def test_the_docs_check_allows(line):
+    assert not BARE_ISSUE.search(line) and not FOREIGN_TOOLS.search(line)
