@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the template's GPU paths on this machine and keep what they print (issue 16).
+"""Run the template's GPU paths on this machine and keep what they print (docs/gpu-check.md).
 
 On a machine with an NVIDIA GPU this proves, against the real driver: env-doctor (NVML, the CUDA
 runtime and cuDNN torch loads, the arch list against the compute capability, its JSON against
@@ -10,7 +10,7 @@ JAX project on JAX's CUDA plugin. Without a GPU it says "no GPU", skips what nee
 the rest on the CPU (gloo for DDP).
 
     python3 scripts/gpu_check.py --out DIR [--project PROJECT ...]
-    python3 scripts/gpu_check.py --render DIR      # render the two projects to carry to a GPU machine
+    python3 scripts/gpu_check.py --render DIR      # render the two projects to copy to a GPU machine
 
 The output folder gets gpu-check.log (everything printed), env-doctor.json, snapshot.json,
 diff.txt and summary.json. Exit code 1 when a check fails. Needs only the standard library here;
@@ -639,8 +639,8 @@ def summarize(s: Session, started: float, gpu: dict, projects: list[Path]) -> in
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=os.environ.get("OUT") or "gpu-check-out",
-                        help="output folder (default: $OUT, else ./gpu-check-out)")
+    parser.add_argument("--out", type=Path, default="gpu-check-out",
+                        help="output folder (default: ./gpu-check-out)")
     parser.add_argument("--project", action="append", type=Path, default=[],
                         help="a generated project to run (repeatable; default: render the pytorch-cuda "
                              "and jax-cuda projects when copier is importable)")

@@ -20,6 +20,7 @@ import yaml
 
 from tests.utils import kube
 from tests.utils.project import render
+from tests.utils.tools import tool
 
 DIGEST_IMAGE = "ghcr.io/acme/cluster-lab-job@sha256:" + "ab" * 32
 
@@ -292,7 +293,7 @@ def test_two_node_training_sbatch_command(project, tmp_path, monkeypatch):
 def test_batch_scripts_are_shellcheck_clean(project):
     root, _, _ = project
     scripts = [str(p) for p in (root / "cluster").rglob("*") if p.suffix in (".sh", ".sbatch")]
-    result = subprocess.run(["shellcheck", "-x", "-S", "warning", *scripts], cwd=root / "cluster/slurm",
+    result = subprocess.run([tool("shellcheck"), "-x", "-S", "warning", *scripts], cwd=root / "cluster/slurm",
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
 

@@ -20,7 +20,7 @@ from cookiecutter.main import cookiecutter
 
 from hooks import cookiecutter_bridge, extension, versions
 from tests.utils.answers import REFUSED_ANSWERS
-from tests.utils.project import REPO, render
+from tests.utils.project import LOCK_PYTHON, REPO, render
 
 QUESTIONS = cookiecutter_bridge.questions()
 FRAMEWORKS = [value for _, value in extension.choice_pairs(QUESTIONS["framework"]["choices"])]
@@ -115,7 +115,7 @@ def test_relative_template_path_recorded_as_given(tmp_path, config_file, monkeyp
 
 def test_locked_project_is_copier_project(tmp_path, config_file):
     """Both lock at copy time (uv, over the network): the same uv.lock, byte for byte."""
-    answers = {"framework": "none", "accelerator": "cpu", "python_version": "3.11", "lock_dependencies": True}
+    answers = {"framework": "none", "accelerator": "cpu", "python_version": LOCK_PYTHON, "lock_dependencies": True}
     made = run_cookiecutter(tmp_path / "cookiecutter", config_file, answers)
     copied = render(tmp_path / "copier/my-ml-project", lock=True, **answers)
     assert (made / "uv.lock").is_file()

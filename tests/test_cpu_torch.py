@@ -1,6 +1,7 @@
 """CPU PyTorch projects take torch from PyTorch's CPU wheel index (no CUDA libraries), through a uv
 index for torch alone; CUDA projects keep PyPI's build. The lock is made against a stand-in index
-on 127.0.0.1 serving a real CPU wheel (PyTorch's own index cannot be reached from the test machines)."""
+on 127.0.0.1 serving a wheel with the real CPU release's metadata (PyTorch's own index cannot be
+reached from the test machines; tests/integration/test_cpu_torch_image.py installs the real wheel)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import tomllib
 import pytest
 from uv import find_uv_bin
 
-from tests.utils.project import render
-from tests.utils.wheel_index import find_wheel, serve, write_index
+from tests.utils.project import LOCK_PYTHON, REPO, render
+from tests.utils.wheel_index import metadata_wheel, serve, write_index
 
 UV = shutil.which("uv") or find_uv_bin()
 PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -54,11 +55,11 @@ def test_bad_index_url_is_refused(tmp_path, bad):
 
 
 def test_lock_takes_the_cpu_wheel_with_its_hash_from_the_index(tmp_path):
-    wheel = find_wheel("torch-2.13.0+cpu-cp311-*.whl")
-    assert wheel, "this test needs torch-2.13.0+cpu (cp311) in pip's find-links folder (`pip config list`)"
+    cp = "cp" + LOCK_PYTHON.replace(".", "")
+    wheel = metadata_wheel(tmp_path / "wheels", REPO / "tests/data/torch-2.13.0+cpu.METADATA", f"{cp}-{cp}-manylinux_2_28_x86_64")
     write_index(tmp_path / "index", [wheel])
     with serve(tmp_path / "index") as url:
-        root = render(tmp_path / "p", framework="pytorch", accelerator="cpu", python_version="3.11",
+        root = render(tmp_path / "p", framework="pytorch", accelerator="cpu", python_version=LOCK_PYTHON,
                       framework_version="2.13.0", torch_cpu_index=url)
         # The stand-in serves only the x86_64 wheel; PyTorch's real CPU index has aarch64 ones too.
         path = root / "pyproject.toml"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +17,7 @@ import yaml
 
 from hooks import extension
 from tests.utils.project import REPO, copy_repo_parts
+from tests.utils.tools import tool
 
 # What the build reads: a copy of these is a complete playground.
 TREE = ["mkdocs.yml", "docs", "scripts", "hooks", "copier.yml", "data", "features"]
@@ -130,9 +131,7 @@ def test_strict_build_fails(playground, tmp_path, breakage, message):
 def test_workflows_are_valid_github_actions():
     workflows = sorted((REPO / ".github/workflows").glob("*.yml"))
     assert workflows
-    checker = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) or shutil.which("check-jsonschema")
-    assert checker, "check-jsonschema is in the test extra: pip install -e '.[test]'"
-    result = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
+    result = subprocess.run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -146,3 +145,41 @@ def test_publishing_workflow_deploys_the_strict_build():
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert any(step.get("uses", "").startswith("actions/deploy-pages") for step in deploy["steps"])
     assert "pull_request" in workflow[True]  # YAML reads the key `on` as true
+
+
+# Every tracked file speaks to someone with a clone of this repository and nothing else: an issue is
+# cited by its link (upstream ones like pytorch#73656 or a full URL are links), and nothing names
+# the tools of the place the repository was written in.
+BARE_ISSUE = re.compile(r"\bissues?[ -]#?\d+(?!\]\()", re.IGNORECASE)  # "[issue 3](url)" is a link
+FOREIGN_TOOLS = re.compile(r"\bdevice tool|\bcarry: ?\[|`carry`|\blent\b|\blending\b|\.library\b|\bfiles_at\b", re.IGNORECASE)
+THIS_FILE = "tests/test_docs.py"  # holds the patterns
+
+
+def test_no_file_cites_a_bare_issue_number_or_names_outside_tools():
+    names = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, text=True, check=True).stdout
+    offending = []
+    for name in filter(None, names.split("\0")):
+        path = REPO / name
+        if name == THIS_FILE or not path.is_file():
+            continue
+        try:
+            lines = path.read_text().splitlines()
+        except UnicodeDecodeError:
+            continue  # not text
+        offending += [f"{name}:{number}: {line.strip()}" for number, line in enumerate(lines, 1)
+                      if BARE_ISSUE.search(line) or FOREIGN_TOOLS.search(line)]
+    assert not offending, ("link the issue, or say what it is about, instead of its number; say it for "
+                           "someone with only a clone of this repository:\n" + "\n".join(offending))
+
+
+@pytest.mark.parametrize("line", ["see issue 16", "(issue 11)", "#shipping-issue-11", "Issues 3 and 4", "via the device tool",
+                                  "with carry: [x]", "a lent machine", "/work/.library/x", "under `files_at`"])
+def test_the_docs_check_finds(line):
+    assert BARE_ISSUE.search(line) or FOREIGN_TOOLS.search(line)
+
+
+@pytest.mark.parametrize("line", ["pytorch#73656", "https://github.com/pytorch/pytorch/issues/73656", "[uv issue 3](https://x/3)",
+                                  "Issue Tracker", "the libraries carry the pins", "does not carry: `runArgs`",
+                                  "Call the library's own version function", "excellent", "issues/1234"])
+def test_the_docs_check_allows(line):
+    assert not BARE_ISSUE.search(line) and not FOREIGN_TOOLS.search(line)

@@ -15,6 +15,7 @@ import yaml
 
 from hooks.extension import image_error, published_image, registry_host
 from tests.utils.project import render
+from tests.utils.tools import tool
 
 
 def load_module(path: Path, name: str):
@@ -111,7 +112,7 @@ def workflow(root: Path) -> dict:
 ])
 def test_workflow_matches_githubs_schema(tmp_path, answers):
     root = render(tmp_path / "p", **answers)
-    result = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema",
+    result = subprocess.run([tool("check-jsonschema"), "--builtin-schema",
                              "vendor.github-workflows", str(root / ".github/workflows/ci.yml")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

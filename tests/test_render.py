@@ -18,7 +18,7 @@ import yaml
 from uv import find_uv_bin
 
 from tests.utils.answers import REFUSED_ANSWERS
-from tests.utils.project import REPO, render
+from tests.utils.project import LOCK_PYTHON, REPO, render
 
 FRAMEWORK_PACKAGE = {  # what pyproject.toml pins, by framework and accelerator
     ("pytorch", "cuda"): "torch==", ("pytorch", "cpu"): "torch==",
@@ -222,7 +222,7 @@ def test_custom_jupyter_port(tmp_path):
 
 
 def test_lock_written_with_hashes_at_copy_time(tmp_path):
-    root = render(tmp_path / "p", lock=True, framework="none", accelerator="cpu", python_version="3.11")
+    root = render(tmp_path / "p", lock=True, framework="none", accelerator="cpu", python_version=LOCK_PYTHON)
     lock = (root / "uv.lock").read_text()
     assert 'name = "ipykernel"' in lock
     assert "hash = \"sha256:" in lock

@@ -14,6 +14,11 @@ import yaml
 
 from tests.utils.project import REPO, copy_repo_parts
 
+# sync.py writes the features' READMEs with the devcontainer CLI (`devcontainer features
+# generate-docs`), which scripts/prepare-test-machine.sh installs: the tests that run it through
+# to the end are integration tests; the unit tests check what needs no CLI.
+NEEDS_DEVCONTAINER_CLI = pytest.mark.integration
+
 # What sync.py reads and writes: a copy of these is a complete playground.
 TREE = ["data", "features", "docs", "scripts", "hooks", "README.md", "copier.yml", "cookiecutter.json"]
 
@@ -46,6 +51,7 @@ def released(root: Path) -> dict:
     return json.loads((root / "features/releases.json").read_text())["features"]
 
 
+@NEEDS_DEVCONTAINER_CLI
 def test_derived_files_are_current():
     result = sync(REPO, "--check")
     assert result.returncode == 0, result.stderr
@@ -68,6 +74,7 @@ def test_feature_copies_carry_the_library_and_its_data():
             (REPO / "features/lib/test-checks.sh").read_text())
 
 
+@NEEDS_DEVCONTAINER_CLI
 def test_a_hand_edited_copy_is_named_and_repaired(playground):
     copy = playground / "features/src/cudnn/common.sh"
     copy.write_text(copy.read_text() + "\nlocal_fix() { :; }\n")
@@ -80,6 +87,7 @@ def test_a_hand_edited_copy_is_named_and_repaired(playground):
     assert sync(playground, "--check").returncode == 0
 
 
+@NEEDS_DEVCONTAINER_CLI
 def test_a_new_cuda_release_is_one_data_edit(playground):
     data_file = playground / "data/versions.yml"
     data = data_file.read_text().replace(
@@ -136,6 +144,7 @@ def test_each_feature_readme_is_generated_from_its_metadata_and_notes():
     assert "| 12.8 | `nvidia-cuda-runtime-cu12==" not in (REPO / "docs/cuda-features.md").read_text()
 
 
+@NEEDS_DEVCONTAINER_CLI
 def test_a_stale_readme_is_named_and_regenerated(playground):
     spec_file = playground / "features/src/env-doctor/devcontainer-feature.json"
     spec_file.write_text(spec_file.read_text().replace("Run 'env-doctor --quiet' at container start", "Check at start"))
@@ -153,6 +162,7 @@ def test_a_stale_readme_is_named_and_regenerated(playground):
     assert sync(playground, "--check").returncode == 0
 
 
+@NEEDS_DEVCONTAINER_CLI
 def test_the_namespace_setting_reaches_every_readme(playground):
     setting = playground / "features/publish.json"
     namespace = json.loads(setting.read_text())["namespace"]
@@ -163,6 +173,7 @@ def test_the_namespace_setting_reaches_every_readme(playground):
             playground / "features/src" / feature / "README.md").read_text()
 
 
+@NEEDS_DEVCONTAINER_CLI
 def test_a_feature_changed_without_a_new_version_is_refused(playground):
     before = released(playground)["jupyterlab"]
     script = playground / "features/src/jupyterlab/install.sh"

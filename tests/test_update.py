@@ -1,7 +1,7 @@
 """`copier update` across real template versions: new framework versions roll in, the lock is
 redone, and every user edit survives (conflicts are shown inline, never resolved by dropping them).
 
-Each test builds a template history in a temporary git repository, as Copier's own tests do:
+The module builds one template history in a temporary git repository, as Copier's own tests do:
 1.0.0 is today's template without its newest PyTorch release (and the CUDA release only it uses)
 and one VS Code setting; 2.0.0 gets that release the way the release loop does, from
 scripts/discover_releases.py's data writer fed with the index metadata recorded when the release
@@ -25,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from uv import find_uv_bin
 
 from tests.test_discover_releases import DRIVERS, RECORDING, discovery
-from tests.utils.project import REPO
+from tests.utils.project import LOCK_PYTHON, REPO
 
 TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features"]
 UV = shutil.which("uv") or find_uv_bin()
@@ -46,10 +46,10 @@ def newest_torch() -> str:
     return max(releases, key=lambda v: tuple(map(int, v.split("."))))
 
 
-@pytest.fixture
-def template_history(tmp_path) -> Path:
-    repo = tmp_path / "template"
-    repo.mkdir()
+@pytest.fixture(scope="module")
+def template_history(tmp_path_factory) -> Path:
+    """Read-only for the tests: each generates its own project from it."""
+    repo = tmp_path_factory.mktemp("template")
     for part in TEMPLATE_PARTS:
         source = REPO / part
         if source.is_dir():
@@ -80,9 +80,9 @@ def template_history(tmp_path) -> Path:
     return repo
 
 
-def generate(template: Path, dst: Path) -> Path:
+def generate(template: Path, dst: Path, lock: bool = True) -> Path:
     copier.run_copy(str(template), dst, vcs_ref="1.0.0", defaults=True, unsafe=True, quiet=True,
-                    data={"project_name": "Update Demo", "python_version": "3.12"})
+                    data={"project_name": "Update Demo", "python_version": LOCK_PYTHON, "lock_dependencies": lock})
     git(dst, "init", "-q")
     git(dst, "add", "-A")
     git(dst, "commit", "-qm", "generated")
@@ -203,7 +203,7 @@ def test_conflicting_edit_is_shown_inline_not_dropped_and_reported(template_hist
 
 
 def test_rejected_hunks_are_reported(template_history, tmp_path):
-    project = generate(template_history, tmp_path / "project")
+    project = generate(template_history, tmp_path / "project", lock=False)
     conflicting_edit(project)
 
     result = update_command(project, "--conflict", "rej")
@@ -214,7 +214,7 @@ def test_rejected_hunks_are_reported(template_history, tmp_path):
 
 
 def test_clean_update_exits_zero(template_history, tmp_path):
-    project = generate(template_history, tmp_path / "project")
+    project = generate(template_history, tmp_path / "project", lock=False)
     result = update_command(project)
     assert result.returncode == 0, result.stderr
     assert "your decision" not in result.stderr

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from tests.utils.project import REPO, render
+from tests.utils.project import LOCK_PYTHON, REPO, render
 
 sys.path.insert(0, str(REPO / "hooks"))
 import versions
@@ -99,7 +99,7 @@ def test_data_is_consistent():
 
 
 def test_lock_covers_linux_amd64_and_arm64(tmp_path):
-    root = render(tmp_path / "p", lock=True, framework="pytorch", python_version="3.12")
+    root = render(tmp_path / "p", lock=True, framework="pytorch", python_version=LOCK_PYTHON)
     lock = tomllib.loads((root / "uv.lock").read_text())
     torch = next(p for p in lock["package"] if p["name"] == "torch")
     wheels = [w["url"].rsplit("/", 1)[1] for w in torch["wheels"]]

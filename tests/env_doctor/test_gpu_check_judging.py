@@ -1,5 +1,5 @@
 """How scripts/gpu_check.py judges env-doctor's report on a GPU machine, fed real env-doctor output
-with a fake NVML (this machine has no GPU; the device run proves the real one)."""
+with a fake NVML (the test machines have no GPU; docs/gpu-check.md runs the real one)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_no_gpu_is_reported_and_the_arch_check_skipped(env, capsys, tmp_path):
 ])
 def test_the_snapshot_diff_must_name_the_driver_and_the_gpu(env, capsys, tmp_path, nvml, status, detail):
     """The real env-doctor (a subprocess, no GPU here) diffed with a GPU snapshot made with the fake
-    NVML: the same comparison as the device run's, the other way round."""
+    NVML: the same comparison as a run on a GPU machine makes, the other way round."""
     env.nvml = FakeNVML(gpus=[H100])
     env.frameworks = [torch_fw()]
     (tmp_path / "gpu-snapshot.json").write_text(run(capsys, "snapshot")[1])

@@ -1,24 +1,23 @@
-"""The README's generate commands, run as a new user on a stock Debian 12 (issue 17).
+"""The README's generate commands, run as a new user on a stock Debian 12.
 
 The lines are read from README.md (the fenced bash blocks after the `generate-commands` marker),
 never copied here. They run in a fresh container of debian:bookworm that has only what a new
-user has: python3 and pipx from apt, git, CA certificates (plus this machine's CA bundle, so the
-TLS-inspecting proxy here is trusted), as a non-root user, against a clone of this repository's
-committed HEAD.
+user has: python3 and pipx from apt, git, CA certificates (tests/utils/stock_debian.py), as a
+non-root user, against a clone of this repository's committed HEAD.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.utils.docker import docker_cli, run
-from tests.utils.project import HOST_CA_BUNDLE, REPO
+from tests.utils.project import REPO
+from tests.utils.stock_debian import build_image, repo_bundle
 
 pytestmark = pytest.mark.integration
 
@@ -45,36 +44,13 @@ def clone_line(tool: str) -> str:
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory) -> str:
-    docker = docker_cli()
-    if subprocess.run([docker, "info"], capture_output=True, check=False).returncode != 0:
-        pytest.fail("Docker Engine is not running: run scripts/prepare-test-machine.sh first")
-    context = tmp_path_factory.mktemp("first-command-image")
-    shutil.copy(HOST_CA_BUNDLE, context / "host-ca.crt")
-    (context / "Dockerfile").write_text(
-        "FROM debian:bookworm\n"
-        "COPY host-ca.crt /usr/local/share/ca-certificates/host-ca.crt\n"
-        "RUN apt-get update && apt-get install -y --no-install-recommends python3 pipx git ca-certificates"
-        " && update-ca-certificates && rm -rf /var/lib/apt/lists/* && useradd --create-home newuser\n"
-        # This machine's proxy only: pip (in pipx) and uv take its CA from these.
-        "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt\n"
-        "USER newuser\n"
-        "WORKDIR /home/newuser/work\n"
-    )
-    run([docker, "build", "-q", "-t", IMAGE, str(context)], timeout=900)
-    return IMAGE
+    return build_image(IMAGE, ["python3", "pipx", "git", "ca-certificates"], tmp_path_factory.mktemp("first-command-image"))
 
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory) -> Path:
-    """This repository's committed HEAD as a git bundle: the container's user clones it without
-    tripping git's check on a repository owned by someone else."""
-    folder = tmp_path_factory.mktemp("first-command-src")
-    branch = run(["git", "-C", str(REPO), "rev-parse", "--abbrev-ref", "HEAD"]).stdout.strip()
-    refs = ["HEAD"] if branch == "HEAD" else ["HEAD", branch]
-    run(["git", "-C", str(REPO), "bundle", "create", str(folder / "repo.bundle"), *refs])
-    folder.chmod(0o755)  # readable by the container's user
-    (folder / "repo.bundle").chmod(0o644)
-    return folder
+    """The folder holding this repository's committed HEAD as a git bundle."""
+    return repo_bundle(tmp_path_factory.mktemp("first-command-src")).parent
 
 
 @pytest.fixture

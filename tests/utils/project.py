@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import copier
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent.parent
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def _lock_python() -> str:
+    """The Python answer for tests that lock: the one running the tests when a project may choose
+    it, so `uv lock` finds an interpreter of the project's version here and downloads none (its
+    download host may be out of reach); else the newest choice, which uv downloads once."""
+    choices = yaml.safe_load((REPO / "data/versions.yml").read_text())["python"]["project"]
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return running if running in choices else choices[-1]
+
+
+LOCK_PYTHON = _lock_python()
 
 
 def render(dst: Path, lock: bool = False, **answers) -> Path:

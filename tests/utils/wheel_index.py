@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,22 @@ def find_wheel(pattern: str) -> Path | None:
         if found:
             return found[-1]
     return None
+
+
+def metadata_wheel(folder: Path, metadata: Path, tag: str) -> Path:
+    """A wheel holding only a release's real METADATA (its name, version and dependencies): what a
+    lock reads from an index, without the release's hundreds of megabytes of code."""
+    fields = dict(line.split(": ", 1) for line in metadata.read_text().splitlines() if line.startswith(("Name:", "Version:")))
+    dist_info = f"{fields['Name']}-{fields['Version']}.dist-info"
+    files = {f"{dist_info}/METADATA": metadata.read_text(),
+             f"{dist_info}/WHEEL": f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: false\nTag: {tag}\n"}
+    record = "".join(f"{name},,\n" for name in [*files, f"{dist_info}/RECORD"])
+    wheel = folder / f"{fields['Name']}-{fields['Version']}-{tag}.whl"
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in {**files, f"{dist_info}/RECORD": record}.items():
+            archive.writestr(name, text)
+    return wheel
 
 
 def write_index(root: Path, wheels: list[Path]) -> None:
