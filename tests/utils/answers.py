@@ -15,4 +15,8 @@ REFUSED_ANSWERS = [
     ({"python_version": "3.9"}, "Invalid choice"),
     ({"base_image": "alpine:3"}, "Invalid choice"),
     ({"jupyter_port": 80}, "1024 to 65535"),
+    ({"data_path": "data"}, "not an absolute container path"),
+    ({"data_path": "/data:rw"}, "not an absolute container path"),
+    ({"data_path": "/usr/share/data"}, "would hide /usr"),
+    ({"data_path": "/workspaces"}, "would hide /workspaces"),
 ]
