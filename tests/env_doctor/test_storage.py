@@ -97,3 +97,18 @@ def test_the_report_and_the_exit_code_carry_the_storage_checks(env, capsys, monk
     (tmp_path / "empty" / "train.csv").write_text("x,y\n")
     code, data = report(capsys)
     assert code == 0 and checks_named(data, "data")[0]["status"] == "ok"
+
+
+def test_diff_names_a_different_data_path(env, capsys, monkeypatch, tmp_path):
+    """Two runs that read their datasets from different paths: `env-doctor diff` says so, and the
+    diff still matches the schema."""
+    import json
+
+    from tests.utils.env_doctor_cli import run
+
+    for name, path in (("a", "/data"), ("b", "/datasets")):
+        monkeypatch.setenv("PROJECT_DATA_DIR", path)
+        run(capsys, "snapshot", "-o", str(tmp_path / f"{name}.json"))
+    code, out = run(capsys, "diff", "--json", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    (item,) = [d for d in json.loads(out)["differences"] if d["group"] == "data"]
+    assert code == 1 and item["what"] == "data path /data vs /datasets"
