@@ -149,6 +149,23 @@ def port_error(port: str) -> str:
     return f"Use a port number from 1024 to 65535 (got \"{port}\")."
 
 
+# Folders of the image (and the mounts the project makes) that a data mount must not hide.
+RESERVED_PATHS = ("/bin", "/boot", "/cache", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/outputs",
+                  "/proc", "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", "/workspaces")
+
+
+def data_path_error(path: str) -> str:
+    """Where the container reads datasets: an absolute path that a bind mount (`-v SRC:PATH:ro`)
+    can take and that hides nothing of the image."""
+    if not re.fullmatch(r"(/[A-Za-z0-9._-]+)+", path) or any(p in (".", "..") for p in path.split("/")):
+        return (f"\"{path}\" is not an absolute container path: use one like /data or /datasets/vision "
+                "(letters, digits, '.', '_', '-' between slashes).")
+    for reserved in RESERVED_PATHS:
+        if path == reserved or path.startswith(reserved + "/"):
+            return f"\"{path}\" would hide {reserved} of the container: choose a folder of its own, e.g. /data."
+    return ""
+
+
 def index_url_error(url: str) -> str:
     """A package index URL as uv takes it: http(s), a host, nothing that breaks TOML quoting."""
     if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/+-]*)?", url):
@@ -335,6 +352,7 @@ class VersionsExtension(Extension):
             email_error=email_error,
             copyright_holder=copyright_holder,
             project_license=project_license,
+            data_path_error=data_path_error,
             index_url_error=index_url_error,
             torch_cpu_index_default=torch_cpu_index_default,
 

@@ -225,6 +225,55 @@ def test_sweep_sbatch_command(none_project, tmp_path, monkeypatch):
     assert json.loads((tmp_path / "s/trials.json").read_text())["trials"][0]["lr"] == 0.3
 
 
+def test_slurm_jobs_get_the_data_path_and_the_cache_folder(none_project, tmp_path, monkeypatch):
+    """settings data_dir -> the data path, read-only; cache_dir -> /cache with every library's
+    variable under it; the same paths as in the devcontainer."""
+    _, cluster = none_project
+    config = settings(cluster)
+    config["slurm"].update(data_dir="/lustre/datasets", cache_dir="/lustre/me/cache", mounts=["/scratch:/scratch"])
+    args = cluster.parser().parse_args(["sweep", "slurm", "--output", str(tmp_path / "s")])
+    command = cluster_command(cluster, cluster.sweep_slurm, args, config, monkeypatch)
+    exported = dict(item.split("=", 1) for item in next(c for c in command if c.startswith("--export="))
+                    .removeprefix("--export=").split(",")[1:])
+    assert exported["CLUSTER_MOUNTS"] == "/scratch:/scratch;/lustre/datasets:/data:ro;/lustre/me/cache:/cache"
+    assert exported["PROJECT_DATA_DIR"] == "/data" and exported["HF_HOME"] == "/cache/huggingface"
+    assert exported["UV_CACHE_DIR"] == "/cache/uv" and exported["TORCH_HOME"] == "/cache/torch"
+    config["slurm"].update(data_dir="", cache_dir="")
+    command = cluster_command(cluster, cluster.sweep_slurm, args, config, monkeypatch)
+    exported = next(c for c in command if c.startswith("--export="))
+    assert "PROJECT_DATA_DIR=/data" in exported and "HF_HOME" not in exported  # caches in the job's /tmp
+
+
+def test_kubernetes_pods_mount_the_data_read_only_and_a_cache(none_project):
+    _, cluster = none_project
+    (_, job) = cluster.sweep_manifests(settings(cluster), [{"lr": 0.1}], "s", "s")
+    kube.validate([job])
+    pod = job["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    assert volumes["data"]["persistentVolumeClaim"] == {"claimName": "cluster-lab-data", "readOnly": True}
+    assert mounts["data"] == {"name": "data", "mountPath": "/data", "readOnly": True}
+    assert volumes["cache"] == {"name": "cache", "emptyDir": {}} and mounts["cache"]["mountPath"] == "/cache"
+    assert env["PROJECT_DATA_DIR"] == "/data" and env["HF_HOME"] == "/cache/huggingface"
+
+    nfs = {"nfs": {"server": "nfs.example.com", "path": "/datasets", "readOnly": True}}
+    (_, job) = cluster.sweep_manifests(settings(cluster, data_claim="", data_volume=nfs, cache_claim="ml-cache"),
+                                       [{"lr": 0.1}], "s", "s")
+    kube.validate([job])
+    volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["data"] == {"name": "data", **nfs}
+    assert volumes["cache"]["persistentVolumeClaim"] == {"claimName": "ml-cache"}
+
+    (_, job) = cluster.sweep_manifests(settings(cluster, data_claim=""), [{"lr": 0.1}], "s", "s")
+    assert "data" not in {v["name"] for v in job["spec"]["template"]["spec"]["volumes"]}
+    with pytest.raises(cluster.ClusterError, match="not both"):
+        cluster.sweep_manifests(settings(cluster, data_volume=nfs), [{"lr": 1}], "s", "s")
+    with pytest.raises(cluster.ClusterError, match="one volume source"):
+        cluster.sweep_manifests(settings(cluster, data_claim="", data_volume={"nfs": {}, "hostPath": {}}),
+                                [{"lr": 1}], "s", "s")
+
+
 def cluster_command(cluster, handler, args, config, monkeypatch) -> list[str]:
     seen = []
     monkeypatch.setattr(cluster, "submit", lambda command, dry_run, stdin=None: seen.append(command) or 0)

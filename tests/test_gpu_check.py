@@ -27,7 +27,7 @@ def test_notebook_code_cells_in_order_sources_joined():
 def test_template_notebook_cells_are_found(tmp_path):
     project = render(tmp_path / "p", project_name="Cell Lab")
     cells = gpu_check.notebook_code_cells(json.loads((project / "notebooks/example.ipynb").read_text()))
-    assert [i for i, _ in cells] == [1, 2]
+    assert [i for i, _ in cells] == [1, 2, 4]
     assert "from cell_lab import describe_device" in cells[0][1] and "matmul on {device}" in cells[1][1]
     answers = gpu_check.read_answers((project / ".copier-answers.yml").read_text())
     assert answers["framework"] == "pytorch" and answers["package_name"] == "cell_lab"

@@ -73,7 +73,8 @@ def test_both_configurations_use_the_published_image(tmp_path):
     assert main["build"]["args"]["BUILDKIT_INLINE_CACHE"] == "1"  # the pushed image can serve as cache
     assert prebuilt["image"] == "ghcr.io/acme/vision-lab:latest" and "build" not in prebuilt
     # what the image's metadata label does not carry is repeated; lifecycle commands are not (they would run twice)
-    assert prebuilt["runArgs"] == main["runArgs"] == ["--shm-size=8g"]
+    assert prebuilt["runArgs"] == main["runArgs"] and "--shm-size=8g" in main["runArgs"]
+    assert prebuilt["mounts"] == main["mounts"] and prebuilt["containerEnv"] == main["containerEnv"]
     assert prebuilt["hostRequirements"] == main["hostRequirements"]
     assert prebuilt["remoteUser"] == "dev" and prebuilt["updateRemoteUserUID"] is True
     assert not {"features", "onCreateCommand", "updateContentCommand", "postCreateCommand"} & set(prebuilt)

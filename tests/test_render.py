@@ -221,6 +221,38 @@ def test_custom_jupyter_port(tmp_path):
     assert config["features"]["./features/jupyterlab"]["port"] == "9999"
 
 
+def test_data_path_and_cache_volume(project):
+    """One data path (the host folder ML_DATA_DIR names, read-only; else the project's data volume)
+    and one cache volume holding every library's cache, the same in both configurations."""
+    root, answers = project
+    config = devcontainer_json(root)
+    assert ("--volume=${localEnv:ML_DATA_DIR:vision-lab-data}:/data:${localEnv:ML_DATA_MODE:ro}"
+            in config["runArgs"])
+    assert config["mounts"] == ["source=vision-lab-cache,target=/cache,type=volume"]
+    env = config["containerEnv"]
+    assert env["PROJECT_DATA_DIR"] == "/data" and env["PROJECT_CACHE_VOLUME"] == "vision-lab-cache"
+    for variable in ("XDG_CACHE_HOME", "HF_HOME", "TORCH_HOME", "KERAS_HOME", "TFDS_DATA_DIR",
+                     "JAX_COMPILATION_CACHE_DIR", "UV_CACHE_DIR"):
+        assert env[variable].startswith("/cache"), variable
+    dockerfile = (root / ".devcontainer/Dockerfile").read_text()
+    assert 'RUN install -d -o "${USER_UID}" -g venv -m 2775 /cache /data' in dockerfile
+    ignored = (root / ".gitignore").read_text().split()
+    assert {"/data/", "/outputs/", "/runs/", "cluster/local/data/"} <= set(ignored)
+    assert "--output=outputs/try" in (root / f"src/{answers.get('package_name', 'vision_lab')}/train.py").read_text()
+
+
+def test_custom_data_path_reaches_every_place(tmp_path):
+    root = render(tmp_path / "p", project_name="Vision Lab", framework="none", accelerator="cpu",
+                  data_path="/datasets/vision")
+    config = devcontainer_json(root)
+    assert config["runArgs"][1].endswith(":/datasets/vision:${localEnv:ML_DATA_MODE:ro}")
+    assert config["containerEnv"]["PROJECT_DATA_DIR"] == "/datasets/vision"
+    assert "-m 2775 /cache /datasets/vision" in (root / ".devcontainer/Dockerfile").read_text()
+    assert 'DATA_PATH = "/datasets/vision"' in (root / "src/vision_lab/cluster.py").read_text()
+    assert '"/datasets/vision")' in (root / "src/vision_lab/data.py").read_text()
+    assert ":/datasets/vision:ro" in (root / "cluster/local/compose.yml").read_text()
+
+
 def test_lock_written_with_hashes_at_copy_time(tmp_path):
     root = render(tmp_path / "p", lock=True, framework="none", accelerator="cpu", python_version=LOCK_PYTHON)
     lock = (root / "uv.lock").read_text()

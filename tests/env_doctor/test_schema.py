@@ -32,8 +32,11 @@ def test_schema_file_is_a_valid_json_schema():
 
 
 @pytest.fixture
-def gpu_report(env, capsys):
-    """A real `env-doctor --json` report (fake NVML: one H100, torch with CUDA)."""
+def gpu_report(env, capsys, monkeypatch, tmp_path):
+    """A real `env-doctor --json` report (fake NVML: one H100, torch with CUDA), in a project that
+    names its data path and cache folder."""
+    monkeypatch.setenv("PROJECT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PROJECT_CACHE_DIR", str(tmp_path / "absent"))
     env.nvml = FakeNVML(gpus=[H100])
     env.frameworks = [torch_fw(), {"name": "jax", "error": "ImportError: no jaxlib"}]
     return report(capsys)[1]

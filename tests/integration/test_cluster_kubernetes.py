@@ -96,6 +96,15 @@ def pods(docker):
     started.remove()
 
 
+@pytest.fixture(scope="module")
+def datasets(cluster_project, tmp_path_factory) -> Path:
+    """The data claim (kubernetes.data_claim): the example data set, written by the project's data.py."""
+    folder = tmp_path_factory.mktemp("data-claim")
+    folder.chmod(0o755)  # readable by the pods' user, as a claim's files are
+    run(["python3", str(cluster_project / f"src/{PACKAGE}/data.py"), "make", str(folder)])
+    return folder
+
+
 def read(path: Path) -> dict:
     return json.loads(path.read_text())
 
@@ -105,14 +114,16 @@ def in_image(docker: str, claim: Path, *command: str) -> str:
                 CLUSTER_JOB_IMAGE, *command], check=False).stdout
 
 
-def test_indexed_job_pods_each_run_their_trial(docker, cluster, settings, claim, pods, tmp_path):
+def test_indexed_job_pods_each_run_their_trial(docker, cluster, settings, claim, datasets, pods, tmp_path):
     trials = cluster.expand_sweep(cluster.load_toml(cluster.CLUSTER_DIR / "sweep.toml"))
     manifests = cluster.sweep_manifests(settings, trials, "sweeps/lr", "lr")
     kube.validate(manifests)
     config_map, job = manifests
     pod = job["spec"]["template"]["spec"]
     mounted = {config_map["metadata"]["name"]: kube.config_map_folder(config_map, tmp_path / "configmaps")}
-    claims = {settings["kubernetes"]["output_claim"]: claim}
+    claims = {settings["kubernetes"]["output_claim"]: claim, settings["kubernetes"]["data_claim"]: datasets}
+    data_mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "data")
+    assert data_mount == {"name": "data", "mountPath": "/data", "readOnly": True}
     suffix = uuid.uuid4().hex[:5]
     indices = [0, len(trials) - 1]  # the first and the last index of the Indexed Job
     for index in indices:
@@ -129,6 +140,10 @@ def test_indexed_job_pods_each_run_their_trial(docker, cluster, settings, claim,
         assert read(folder / "env-doctor.json")["kind"] == "snapshot"
         outcome = read(folder / "result.json")
         assert {k: outcome["params"][k] for k in trials[index]} == trials[index]
+        assert outcome["data"] == "/data/example-regression.csv"  # the claim, at the devcontainer's path
+        storage = read(folder / "env-doctor.json")["storage"]
+        assert storage["data"]["path"] == "/data" and storage["data"]["mount"]["read_only"]
+        assert storage["cache"]["path"] == "/cache" and storage["cache"]["own_mount"]
     first, last = (read(output / "trials" / f"{i:04d}/result.json")["metrics"]["val_loss"] for i in indices)
     assert first != last
 
@@ -137,14 +152,14 @@ def test_indexed_job_pods_each_run_their_trial(docker, cluster, settings, claim,
     assert "2/6 trials done" in summary and "missing (not run yet, or lost): [1, 2, 3, 4]" in summary
 
 
-def test_jobset_pods_train_together_across_two_containers(docker, cluster, settings, claim, pods):
+def test_jobset_pods_train_together_across_two_containers(docker, cluster, settings, claim, datasets, pods):
     (jobset,) = cluster.train_manifests(settings, 2, 1, "runs/ddp", "ddp", ["--epochs=3"])
     kube.validate([jobset])
     name = jobset["metadata"]["name"]
     (replicated,) = jobset["spec"]["replicatedJobs"]
     pod = replicated["template"]["spec"]["template"]["spec"]
     network = pods.make_network()
-    claims = {settings["kubernetes"]["output_claim"]: claim}
+    claims = {settings["kubernetes"]["output_claim"]: claim, settings["kubernetes"]["data_claim"]: datasets}
     for index in range(replicated["template"]["spec"]["completions"]):
         hostname = f"{name}-{replicated['name']}-0-{index}"  # <jobset>-<replicated job>-<job>-<pod>
         pods.start(pod, f"{hostname}-{network[-8:]}", hostname=hostname, network=network,
@@ -156,6 +171,7 @@ def test_jobset_pods_train_together_across_two_containers(docker, cluster, setti
     outcome = read(output / "result.json")
     assert outcome["world_size"] == 2 and outcome["backend"] == "gloo"
     assert outcome["allreduce_sum"] == outcome["allreduce_expected"] == 3.0 and outcome["ranks_agree"]
+    assert outcome["data"] == "/data/example-regression.csv"
     ranks = [read(output / "ranks" / f"rank-{r}.json") for r in (0, 1)]
     assert {r["host"] for r in ranks} == {f"{name}-node-0-0", f"{name}-node-0-1"}
     diff = run([docker, "run", "--rm", "--user", f"{USER}:{USER}", "-v", f"{claim}:/outputs", CLUSTER_JOB_IMAGE,

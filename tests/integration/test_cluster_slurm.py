@@ -48,9 +48,12 @@ def slurm_project(docker, cluster_project) -> Path:
     shared = root / "cluster/local/shared"
     shared.mkdir()
     shared.chmod(0o777)  # the jobs run as the image's user `dev`, like any cluster user
-    # Compose reads .env beside the file: the images built above and where results land.
+    # The site's dataset folder: the example data set, written by the project's own data.py.
+    datasets = root / "cluster/local/data"
+    run(["python3", str(root / f"src/{PACKAGE}/data.py"), "make", str(datasets)])
+    # Compose reads .env beside the file: the images built above, where results land, the data.
     (root / "cluster/local/.env").write_text(f"NODE_IMAGE={NODE_IMAGE}\nJOB_IMAGE={JOB_IMAGE}\n"
-                                             f"CLUSTER_SHARED={shared}\n")
+                                             f"CLUSTER_SHARED={shared}\nCLUSTER_DATA={datasets}\n")
     yield root
     engine().images.remove(NODE_IMAGE, force=True)
 
@@ -137,6 +140,7 @@ def test_sweep_runs_as_a_slurm_job_array(slurm, slurm_project, docker):
         hosts.add(recorded["host"])
         outcome = read(folder / "result.json")
         assert {k: outcome["params"][k] for k in params} == params, "the trial ran other parameters"
+        assert outcome["data"] == "/data/example-regression.csv"  # the devcontainer's data path
         metrics = outcome["metrics"]
         assert math.isfinite(metrics["val_loss"]) and metrics["val_loss"] < metrics["initial_val_loss"]
         assert read(folder / "env-doctor.json")["kind"] == "snapshot"
@@ -146,7 +150,8 @@ def test_sweep_runs_as_a_slurm_job_array(slurm, slurm_project, docker):
 
     # Correct: trial 0's metric is what the image computes when run directly with its parameters.
     params = trials[0]
-    direct = run([docker, "run", "--rm", JOB_IMAGE, "python", "-m", f"{PACKAGE}.train",
+    direct = run([docker, "run", "--rm", "-v", f"{slurm_project / 'cluster/local/data'}:/data:ro", JOB_IMAGE,
+                  "python", "-m", f"{PACKAGE}.train",
                   *(f"--{k.replace('_', '-')}={v}" for k, v in params.items())]).stdout
     assert math.isclose(json.loads(direct.splitlines()[-1])["val_loss"], values[0], rel_tol=1e-6)
 

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.utils.docker import DevContainer, engine, run
+from tests.utils.docker import DevContainer, engine, remove_volumes, run
 from tests.utils.figures import record
 from tests.utils.project import render, trust_host_ca
 
 pytestmark = pytest.mark.integration
 
 HOST_USER, HOST_UID = "uidtest", 1234
+VOLUMES = ("uid-lab-cache", "uid-lab-data")  # the project's cache volume, and its data volume: no ML_DATA_DIR
 ANSWERS = {"project_name": "UID Lab", "framework": "none", "accelerator": "cpu",
            "python_version": "3.13", "base_image": "debian:trixie"}
 
@@ -66,6 +67,7 @@ def workspace(host_user):
 
 @pytest.fixture(scope="module")
 def container(docker, workspace):
+    remove_volumes(*VOLUMES)  # a cache left by an earlier run would prove nothing
     devcontainer = HostUserDevContainer(workspace, docker, workspace.parent / "devcontainer.log")
     try:
         started = time.monotonic()
@@ -77,6 +79,7 @@ def container(docker, workspace):
         yield devcontainer
     finally:
         devcontainer.remove()
+        remove_volumes(*VOLUMES)
 
 
 def test_container_user_has_the_host_uid_and_the_environment_group(container):
@@ -141,6 +144,42 @@ def test_jupyterlab_answers_with_its_token_and_runs_the_project_kernel(container
     printed = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code"
                       for o in c["outputs"])
     assert "interpreter: /opt/venv/bin/python" in printed
+
+
+def test_without_a_data_folder_it_starts_and_env_doctor_says_what_to_set(container):
+    """No ML_DATA_DIR on the host: the data path is the project's (empty, read-only) data volume."""
+    assert container.exec("ls -A /data | wc -l; echo $PROJECT_DATA_SOURCE.").stdout.split() == ["0", "."]
+    report = json.loads(container.exec("env-doctor --json", check=False).stdout)
+    (data,) = [c for c in report["checks"] if c["name"] == "data"]
+    assert data["status"] == "warn" and "/data is empty: no host folder is bound there" in data["message"]
+    assert "set ML_DATA_DIR on the host" in data["hint"]
+    problems = container.exec("env-doctor --quiet", check=False).stdout
+    assert "WARN data" in problems and "ML_DATA_DIR" in problems
+
+
+def test_cache_survives_a_rebuild_and_spares_the_download(container, host_user):
+    """uv's own package cache (UV_CACHE_DIR=/cache/uv on the project's cache volume) written as UID
+    1234, kept by `devcontainer up --remove-existing-container`, then installs offline."""
+    install = "uv venv -q --python /opt/venv/bin/python /tmp/probe && uv pip install -q --python /tmp/probe{} numpy"
+    report = json.loads(container.exec("env-doctor --json", check=False).stdout)
+    (cache,) = [c for c in report["checks"] if c["name"] == "cache"]
+    assert cache["status"] == "ok" and "volume uid-lab-cache" in cache["message"], cache
+    size = "mkdir -p /cache/uv && du -sb /cache/uv | cut -f1"
+    empty = int(container.exec(size).stdout)
+    started = time.monotonic()
+    container.exec(install.format(""))
+    cold = time.monotonic() - started
+    downloaded = int(container.exec(size).stdout) - empty
+    owner = container.exec("stat -c %u /cache/uv").stdout.strip()
+    old_id = container.container_id
+    container.up("--remove-existing-container")
+    assert container.container_id != old_id
+    assert int(container.exec(size).stdout) - empty >= downloaded and owner == str(HOST_UID)
+    started = time.monotonic()
+    container.exec(install.format(" --offline"))  # nothing left to download: served from the volume
+    warm = time.monotonic() - started
+    record(f"cache volume after a rebuild: `uv pip install numpy` {cold:.1f}s with the download "
+           f"({downloaded / 1e6:.1f} MB into /cache/uv), {warm:.1f}s offline from the kept cache")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.utils.docker import DevContainer, run
+from tests.utils.docker import DevContainer, remove_volumes, run
 from tests.utils.figures import record
 from tests.utils.project import REPO, render, trust_host_ca
 
@@ -50,12 +50,22 @@ def project(request, docker, tmp_path_factory):
     trust_host_ca(root)  # this machine's TLS-intercepting proxy
     make_test_ca(certs)
     log = root.parent / "devcontainer.log"
-    container = DevContainer(root, docker, log)
+    # A colleague's dataset folder on the host, named by ML_DATA_DIR; the example data set in it,
+    # written by the project's own data.py (standard library only: it runs on the host).
+    datasets = root.parent / "datasets"
+    package = next(p.parent.name for p in (root / "src").glob("*/__init__.py"))
+    run(["python3", str(root / f"src/{package}/data.py"), "make", str(datasets)])
+    slug = answers["project_name"].lower().replace(" ", "-")
+    volumes = (f"{slug}-cache", f"{slug}-data")
+    remove_volumes(*volumes)  # a cache left by an earlier run would prove nothing
+    container = DevContainer(root, docker, log, env={"ML_DATA_DIR": str(datasets)})
+    container.volumes = volumes
     started = time.monotonic()
     container.up()
     record(f"{request.param}: devcontainer up in {time.monotonic() - started:.0f}s (log: {log})")
     yield container, {**{"framework": "pytorch", "accelerator": "cuda"}, **answers}
     container.remove()
+    remove_volumes(*volumes)
 
 
 def locked_version(root: Path, package: str) -> str:
@@ -102,6 +112,7 @@ def test_example_notebook_runs_in_project_kernel(project):
     assert "interpreter: /opt/venv/bin/python" in printed
     assert " on cpu" in printed  # no GPU on this machine: the CUDA build falls back to the CPU
     assert ("matmul on cpu" if answers["framework"] == "pytorch" else "mean of squares") in printed
+    assert "example data set: 4096 rows from /data/example-regression.csv" in printed
 
 
 def test_jupyter_refuses_requests_without_token(project):
@@ -262,7 +273,7 @@ def test_gpu_check_says_no_gpu_and_passes_the_rest_on_the_cpu(project, tmp_path)
     assert f"cudart_version {major}" in probes["detail"] and "cudnn_version 9" in probes["detail"]
     assert checks[f"{name}: device code"]["status"] == "PASS" and " on cpu " in checks[f"{name}: device code"]["detail"]
     assert checks[f"{name}: notebook"] == {"check": f"{name}: notebook", "status": "PASS",
-                                           "detail": "2/2 code cells ran, printed 'matmul on cpu'"}
+                                           "detail": "3/3 code cells ran, printed 'matmul on cpu'"}
     assert checks["torchrun DDP"]["status"] == "PASS" and checks["torchrun DDP"]["detail"].startswith("gloo, 2/2 rank(s)")
     assert result.stdout.count("all_reduce sum 3 (expected 3) OK") == 2
     assert checks["JAX project"]["status"] == "SKIP" and "jax is not importable" in checks["JAX project"]["detail"]
@@ -274,3 +285,55 @@ def test_gpu_check_says_no_gpu_and_passes_the_rest_on_the_cpu(project, tmp_path)
         jsonschema.validate(document, {"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
     assert sorted(p.name for p in out.iterdir()) == ["diff.txt", "env-doctor.json", "gpu-check.log",
                                                      "snapshot.json", "summary.json"]
+
+
+def test_host_data_folder_is_read_only_at_the_data_path(project):
+    container, _ = project
+    out = container.exec("wc -l < /data/example-regression.csv; touch /data/new 2>&1 || true; "
+                         "echo $PROJECT_DATA_DIR").stdout.splitlines()
+    assert out[0] == "4097" and "Read-only file system" in out[1] and out[2] == "/data"
+    report = json.loads(container.exec("env-doctor --json", check=False).stdout)
+    (data,) = [c for c in report["checks"] if c["name"] == "data"]
+    assert data["status"] == "ok" and "read-only (host folder " in data["message"], data
+    assert report["storage"]["data"]["host_folder"].endswith("/datasets")
+
+
+def test_example_training_reads_its_data_from_the_data_path(project):
+    container, answers = project
+    package = next(p.parent.name for p in (container.folder / "src").glob("*/__init__.py"))
+    shown = container.exec(f"python -m {package}.data show").stdout
+    assert shown.strip() == "data path /data: /data/example-regression.csv, 4096 rows"
+    if answers["framework"] != "pytorch":
+        return
+    container.exec(f"python -m {package}.train --epochs=2 --output=/tmp/data-check")
+    result = json.loads(container.exec("cat /tmp/data-check/result.json").stdout)
+    assert result["data"] == "/data/example-regression.csv"
+    assert result["metrics"]["val_loss"] < result["metrics"]["initial_val_loss"]
+
+
+# Last in the module: it replaces the container.
+def test_cache_filled_by_a_library_survives_a_rebuild(project, tmp_path):
+    """A file the library's own cache mechanism wrote (torch hub's checkpoint cache; uv's package
+    cache without a framework) is still there in the new container after `devcontainer up
+    --remove-existing-container`, and served from it."""
+    container, answers = project
+    cache_report = json.loads(container.exec("env-doctor --json", check=False).stdout)
+    (cache,) = [c for c in cache_report["checks"] if c["name"] == "cache"]
+    assert cache["status"] == "ok" and f"volume {container.volumes[0]}" in cache["message"], cache
+    if answers["framework"] == "pytorch":
+        # A checkpoint "downloaded" by torch hub: served from a file URL (no network needed).
+        fill = ("python -c 'import torch; torch.save({\"w\": torch.ones(256, 1024)}, \"/tmp/w.pt\"); "
+                "torch.hub.load_state_dict_from_url(\"file:///tmp/w.pt\", progress=False)'")
+        cached, reuse = "/cache/torch/hub/checkpoints/w.pt", ("python -c 'import torch; "
+                         "torch.hub.load_state_dict_from_url(\"file:///nonexistent/w.pt\")'")
+    else:
+        fill = "uv venv -q /tmp/probe && uv pip install -q --python /tmp/probe idna"
+        cached = "$(find /cache/uv -path '*idna*' -name '__init__.py' | head -n 1)"
+        reuse = "uv venv -q /tmp/probe && uv pip install -q --offline --python /tmp/probe idna"
+    container.exec(fill)
+    before = container.exec(f"stat -c '%s %U' {cached}").stdout.split()
+    old_id = container.container_id
+    container.up("--remove-existing-container")
+    assert container.container_id != old_id
+    assert container.exec(f"stat -c '%s %U' {cached}").stdout.split() == before == [before[0], "dev"]
+    assert container.exec(reuse, check=False).returncode == 0  # from the cache: the source is gone

@@ -20,4 +20,8 @@ REFUSED_ANSWERS = [
     ({"author_name": "Doe, Jane"}, "Leave the commas out"),
     ({"author_email": "jane at example.com"}, "not an email address"),
     ({"license": "GPL-3.0"}, "Invalid choice"),
+    ({"data_path": "data"}, "not an absolute container path"),
+    ({"data_path": "/data:rw"}, "not an absolute container path"),
+    ({"data_path": "/usr/share/data"}, "would hide /usr"),
+    ({"data_path": "/workspaces"}, "would hide /workspaces"),
 ]

@@ -60,9 +60,12 @@ def require_engine() -> str:
 class DevContainer:
     """A project started with `devcontainer up`, the engine behind VS Code's Reopen in Container."""
 
-    def __init__(self, folder: Path, docker: str, log: Path, config: Path | None = None):
-        """config: another devcontainer.json than .devcontainer/devcontainer.json (e.g. the prebuilt one)."""
+    def __init__(self, folder: Path, docker: str, log: Path, config: Path | None = None,
+                 env: dict[str, str] | None = None):
+        """config: another devcontainer.json than .devcontainer/devcontainer.json (e.g. the prebuilt one);
+        env: the host environment the CLI sees besides this process's (its ${localEnv:...})."""
         self.folder, self.docker, self.log, self.config = folder, docker, log, config
+        self.env = env or {}
         self.label = f"mltemplate.test={uuid.uuid4().hex[:12]}"
         self.container_id = ""
 
@@ -71,8 +74,10 @@ class DevContainer:
         return ["devcontainer", *args, "--workspace-folder", str(self.folder), *config,
                 "--docker-path", self.docker, "--id-label", self.label]
 
-    def up(self) -> dict:
-        result = run(self._cli("up"), log=self.log, timeout=3000)
+    def up(self, *options: str) -> dict:
+        """`devcontainer up`; options such as --remove-existing-container (VS Code's "Rebuild
+        Container" without the image rebuild: a new container from the same image)."""
+        result = run(self._cli("up", *options), log=self.log, timeout=3000, env=self.env)
         self.up_output = result.stdout + result.stderr
         outcome = json.loads(result.stdout.strip().splitlines()[-1])
         assert outcome["outcome"] == "success", outcome
@@ -80,7 +85,8 @@ class DevContainer:
         return outcome
 
     def exec(self, command: str, check: bool = True) -> subprocess.CompletedProcess:
-        return run([*self._cli("exec"), "bash", "-lc", command], log=self.log, check=check, timeout=900)
+        return run([*self._cli("exec"), "bash", "-lc", command], log=self.log, check=check, timeout=900,
+                   env=self.env)
 
     def inspect(self) -> dict:
         return engine().containers.get(self.container_id).attrs
@@ -98,6 +104,15 @@ class DevContainer:
                 client.images.remove(image)
             except docker_sdk.errors.APIError:
                 pass  # already gone, or shared with another container
+
+
+def remove_volumes(*names: str) -> None:
+    """Remove named volumes (a project's cache and data volumes outlive its containers by design)."""
+    for name in names:
+        try:
+            engine().volumes.get(name).remove(force=True)
+        except docker_sdk.errors.NotFound:
+            pass
 
 
 def engine() -> docker_sdk.DockerClient:

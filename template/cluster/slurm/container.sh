@@ -4,7 +4,8 @@
 #   pyxis      srun --container-image (NVIDIA pyxis + enroot); runs as the calling user
 #   apptainer  srun apptainer exec (a .sif, or docker://IMAGE); runs as the calling user
 #   none       the nodes themselves run the job image (cluster/local, the test cluster)
-# The output folder (CLUSTER_OUTPUT) and CLUSTER_MOUNTS (';'-separated SRC:DST) are mounted.
+# The output folder (CLUSTER_OUTPUT) and CLUSTER_MOUNTS (';'-separated SRC:DST[:ro]: the
+# settings' data_dir at the data path, read-only, cache_dir at /cache, and extra mounts) are mounted.
 # `python3 src/<package>/cluster.py sweep|train slurm` sets every CLUSTER_* variable.
 
 : "${CLUSTER_RUNTIME:?submit with python3 src/<package>/cluster.py (it sets CLUSTER_RUNTIME)}"

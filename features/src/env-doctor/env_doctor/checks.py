@@ -11,6 +11,9 @@ from .common import EXIT_NO_GPU, EXIT_OK, EXIT_PROBLEMS, PROBLEMS, major_minor, 
 SHM_MIN_BYTES = 1 << 30  # below this, PyTorch DataLoader workers die with "bus error"
 BUSY_UTILIZATION = 50  # percent; a GPU this busy before you start is shared with someone
 BUSY_MEMORY = 0.5  # fraction of memory used
+NEARLY_FULL = 0.05  # free fraction of a file system below which writing checkpoints or caches fails soon
+# File systems that serve many small reads slowly (network, or a host folder shared into a VM).
+SLOW_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "fuse.sshfs", "9p", "grpcfuse", "osxfs", "fakeowner", "fuse.rclone"}
 
 
 def framework_key(versions: dict, module: str) -> str | None:
@@ -248,6 +251,8 @@ def evaluate(facts: dict, versions: dict) -> list[dict]:
     else:
         results.append(check("shm", "ok", f"/dev/shm is {mib(shm)}"))
 
+    results += storage_checks(facts.get("storage") or {})
+
     # CPU cores vs threads
     cpu = facts["cpu"]
     threads = next((fw["threads"] for fw in frameworks if fw.get("threads")), None)
@@ -264,6 +269,52 @@ def evaluate(facts: dict, versions: dict) -> list[dict]:
         results.append(check("cpu", "ok", f"{source} uses {threads} threads on {limit}"))
     else:
         results.append(check("cpu", "ok", limit))
+    return results
+
+
+def storage_checks(storage: dict) -> list[dict]:
+    """The data path (missing, empty, slow or nearly full) and the cache folder (on a volume, or
+    in the container's own layer that a rebuild throws away)."""
+    results = []
+    data, cache = storage.get("data"), storage.get("cache")
+    set_it = ("set ML_DATA_DIR on the host to your dataset folder (export ML_DATA_DIR=/path/to/datasets "
+              "where VS Code or `devcontainer up` starts) and rebuild the container; on a cluster, the "
+              "settings' data folder (cluster/settings.toml)")
+    if data:
+        where = f"data path {data['path']}"
+        source = f" (host folder {data['host_folder']})" if data.get("host_folder") else ""
+        if not data["exists"]:
+            results.append(check("data", "warn", f"{where} does not exist{source}: datasets cannot be read", set_it))
+        elif not data["entries"]:
+            results.append(check("data", "warn", f"{where} is empty{source or ': no host folder is bound there'}",
+                                 set_it if not source else f"put your datasets in {data['host_folder']} on the host"))
+        else:
+            mount = data.get("mount") or {}
+            mode = "read-only" if mount.get("read_only") else "writable"
+            results.append(check("data", "ok", f"{where}: {data['entries']} entries, {mode}{source}"))
+        fstype = (data.get("mount") or {}).get("fstype")
+        if data["exists"] and fstype in SLOW_FILESYSTEMS:
+            results.append(check("data-speed", "warn", f"{where} is on a {fstype} file system: reading many "
+                                 "small files from it is slow",
+                                 "copy the data set to a local disk, or pack it into few large files "
+                                 "(shards, Arrow/Parquet, WebDataset)"))
+        if data.get("total_bytes") and data["free_bytes"] is not None and \
+                data["free_bytes"] < NEARLY_FULL * data["total_bytes"]:
+            results.append(check("data-space", "warn", f"the file system of {where} is nearly full: "
+                                 f"{mib(data['free_bytes'])} free of {mib(data['total_bytes'])}",
+                                 "free space there (old data sets, checkpoints) before downloading more"))
+    if cache:
+        where = f"cache folder {cache['path']}"
+        volume = (cache.get("mount") or {}).get("volume")
+        if not cache["own_mount"]:
+            wanted = cache.get("volume_wanted")
+            results.append(check("cache", "warn", f"{where} is in the container's own layer: a rebuild loses "
+                                 "every downloaded model and data set",
+                                 f"mount a volume there (devcontainer.json \"mounts\": "
+                                 f"\"source={wanted or 'NAME'},target={cache['path']},type=volume\")"))
+        else:
+            on = f"volume {volume}" if volume else f"its own mount ({cache['mount']['fstype']})"
+            results.append(check("cache", "ok", f"{where} is on {on}: it survives a rebuild"))
     return results
 
 

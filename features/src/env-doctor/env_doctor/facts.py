@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import VERSION
 from .common import PROBE_FILE, SCHEMA_VERSION, cuda_str, cudnn_str, load_settings
+from .storage import storage_facts
 
 DEFAULT_VENV_PYTHON = "/opt/venv/bin/python"
 PROBE_TIMEOUT_S = 180  # importing TensorFlow on a cold disk can take a minute
@@ -267,6 +268,7 @@ def collect(python: str | None = None, project: str | None = None) -> dict:
         "frameworks": probe.get("frameworks", []),
         "shm": {"path": "/dev/shm", "bytes": shm_bytes()},
         "cpu": cpu_facts(),
+        "storage": storage_facts(),
         "os": os_facts(),
         "lockfile": lockfile_facts(find_project(project)),
         "template": template_facts(find_project(project)),

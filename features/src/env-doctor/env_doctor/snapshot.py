@@ -130,6 +130,12 @@ def diff(a: dict, b: dict, versions: dict) -> list[dict]:
         add("lockfile", "same uv.lock, different packages installed",
             "an environment is out of sync with its lock: run 'uv sync --frozen'")
 
+    # data path (where each ran from is recorded, but only the path the code reads matters here)
+    xa = ((a.get("storage") or {}).get("data") or {}).get("path")
+    xb = ((b.get("storage") or {}).get("data") or {}).get("path")
+    if xa and xb and xa != xb:
+        add("data", f"data path {xa} vs {xb}", "code that reads datasets from one path finds none in the other")
+
     # OS
     oa, ob = a["os"].get("pretty_name"), b["os"].get("pretty_name")
     if oa != ob:
