@@ -343,9 +343,9 @@ def test_email_alone_is_an_author(tmp_path):
 def test_build_backend_takes_the_license_and_authors(tmp_path):
     """uv_build (the project's backend, PEP 639) builds the wheel: the license expression, the
     LICENSE file and the authors reach its metadata. Needs the network for uv_build itself."""
-    root = render(tmp_path / "p", framework="none", accelerator="cpu", license="Proprietary",
+    root = render(tmp_path / "p", framework="none", accelerator="cpu", license="Proprietary", python_version=LOCK_PYTHON,
                   author_name=AUTHOR, author_email="jane@example.com", description=DESCRIPTION)
-    uv = shutil.which("uv") or find_uv_bin()
+    uv = shutil.which("uv") or find_uv_bin()  # builds with the Python running the tests: uv downloads none
     subprocess.run([uv, "build", "--wheel", "--quiet", "--out-dir", str(tmp_path / "dist")], cwd=root,
                    check=True, capture_output=True, timeout=300)
     with zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))) as wheel:
