@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import VERSION
 from .common import SCHEMA_VERSION, mib
+from .facts import cgroup_cpu_quota
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -67,14 +68,10 @@ def process_tree(processes: dict[int, dict], root: int, exclude: int | None = No
 
 
 def cpu_limits(cgroup: Path) -> dict:
-    """The CPUs this process may use: affinity and the cgroup v2 quota (docker --cpus)."""
+    """The CPUs this process may use: affinity and the cgroup quota (docker --cpus); fractional,
+    unlike the facts' usable_cpus, so that 1.5 CPUs busy of a 1.5 quota reads as all of them."""
     affinity = len(os.sched_getaffinity(0))
-    quota = None
-    try:
-        value, period = (cgroup / "cpu.max").read_text().split()
-        quota = None if value == "max" else int(value) / int(period)
-    except (OSError, ValueError):
-        pass
+    quota = cgroup_cpu_quota(cgroup)
     return {"affinity_cpus": affinity, "cgroup_quota_cpus": quota,
             "usable_cpus": round(min(affinity, quota), 2) if quota else affinity}
 
