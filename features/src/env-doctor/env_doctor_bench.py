@@ -187,13 +187,14 @@ def main():
     # Time shares: the framework's figures (up to four) and the CPU figure, each REPEATS + warm-ups.
     shares = 5 if framework in ("torch", "jax") else 3 if framework else 1
     window = seconds / shares / (REPEATS + 2)
-    result = {"framework": None, "figures": [], "errors": []}
+    # The CPU figure first: it forks, which a framework's threads (JAX, TensorFlow) make unsafe.
+    result = {"framework": None, "figures": [cpu_figure(max(window, 0.3))], "errors": []}  # >= 3 quota periods
     if framework:
         try:
-            result["framework"], result["figures"] = FRAMEWORKS[framework](window)
+            result["framework"], figures = FRAMEWORKS[framework](window)
+            result["figures"] += figures
         except Exception as error:  # a broken install gives a finding, not a crash
             result["errors"].append(f"{framework}: {type(error).__name__}: {error}")
-    result["figures"].insert(0, cpu_figure(max(window, 0.3)))  # at least 3 quota periods of 100 ms
     sys.stdout.flush()
     print("ENV-DOCTOR-BENCH " + json.dumps(result))
 
