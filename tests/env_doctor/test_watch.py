@@ -224,3 +224,15 @@ def test_notebook_context_manager_watches_this_process(tmp_path, monkeypatch, ca
     assert result["cpu"]["used_mean"] > 0.5
     assert schema_errors(result) == []
     assert "verdict:" in capsys.readouterr().out
+
+
+def test_text_summary_names_each_gpu_and_how_it_was_matched(machine):
+    machine.spawn(100, 1)
+    mig = dict(H100, util=None, pids=[100])  # a MIG slice: no utilisation
+    summary = watched(machine, machine.sampler(FakeNVML(gpus=[mig, dict(A100, util=0)])), 3, {100: 1.0})
+    text = runtime.render(dict(summary, command=["train"], interval_s=1.0, exit_code=0))
+    assert "GPU 0  NVIDIA H100 80GB HBM3: busy ? % (max ?)" in text and "used (PID seen by NVML)" in text
+    assert "GPU 1  NVIDIA A100-SXM4-40GB: busy 0 % (max 0)" in text and "not used by the command" in text
+    assert text.splitlines()[-2:] == [
+        "  2 GPUs visible, 1 used (GPU 0): start one process per GPU (torchrun --nproc-per-node) or shard the work",
+        "  CPU-bound on one core: 1.0 of 16 CPUs used (1 thread, no thread limit set: the work itself runs on one thread)"]

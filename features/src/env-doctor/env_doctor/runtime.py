@@ -323,7 +323,7 @@ def verdict(summary: dict) -> list[dict]:
         else:
             add("gpu-partly-busy", f"{gpu_text} busy {mean_busy:.0f} % of the time: mostly compute, some waiting "
                                    f"on input ({of_cpus} used)")
-    if not used:
+    if not busy:  # no GPU used, or none that reports utilisation (MIG): judge the CPUs
         throttled = cpu["throttled_percent"]
         throttle_note = f"; the CPU quota throttled it in {throttled:.0f} % of periods" if throttled and throttled >= 10 else ""
         if used_cpus >= 0.8 * usable:
@@ -346,6 +346,11 @@ def verdict(summary: dict) -> list[dict]:
     return found
 
 
+def _known(value) -> str:
+    """A figure, or '?' where NVML did not answer (MIG slices have no utilisation)."""
+    return "?" if value is None else f"{value:g}"
+
+
 def render(summary: dict) -> str:
     cpu = summary["cpu"]
     exit_text = f", exit code {summary['exit_code']}" if summary.get("exit_code") is not None else ""
@@ -357,9 +362,9 @@ def render(summary: dict) -> str:
     for gpu in summary["gpus"]:
         how = {"pid": "used (PID seen by NVML)", "memory": "used (its memory rose while the command ran)",
                None: "not used by the command"}[gpu["matched_by"]]
-        lines.append(f"  GPU {gpu['index']}  {gpu['name']}: busy {gpu['utilization_mean']} % (max {gpu['utilization_max']}), "
-                     f"memory up to {mib(gpu['memory_used_max_bytes'])}, {gpu['power_mean_w']} W, "
-                     f"SM {gpu['sm_clock_mean_mhz']} MHz; {how}")
+        lines.append(f"  GPU {gpu['index']}  {gpu['name']}: busy {_known(gpu['utilization_mean'])} % "
+                     f"(max {_known(gpu['utilization_max'])}), memory up to {mib(gpu['memory_used_max_bytes'])}, "
+                     f"{_known(gpu['power_mean_w'])} W, SM {_known(gpu['sm_clock_mean_mhz'])} MHz; {how}")
     if summary["shm"]:
         lines.append(f"  /dev/shm up to {mib(summary['shm']['used_max_bytes'])} of {mib(summary['shm']['total_bytes'])}")
     io = summary["io"]
