@@ -205,6 +205,11 @@ def test_watch_usage_errors(capsys, tmp_path):
         run(capsys, "watch")
     assert error.value.code == EXIT_USAGE
     assert "give a command after --" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as error:
+        run(capsys, "watch", "--json", str(tmp_path / "absent/w.json"), "--", "true")
+    assert error.value.code == EXIT_USAGE and "absent does not exist" in capsys.readouterr().err
+    assert cli.split_command(["--interval", "2", "python", "-c", "x"]) == (["--interval", "2"], ["python", "-c", "x"])
+    assert cli.split_command(["--json", "w.json", "--", "-weird"]) == (["--json", "w.json"], ["-weird"])
     assert cli.main(["watch", "--", str(tmp_path / "no-such-program")]) == 127
     assert "cannot run" in capsys.readouterr().err
 

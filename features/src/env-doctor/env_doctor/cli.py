@@ -175,12 +175,23 @@ def run_bench_command(args) -> int:
     return EXIT_PROBLEMS if bench["errors"] else EXIT_OK
 
 
+WATCH_OPTIONS_WITH_VALUE = ("--interval", "--json", "--pid")
+
+
+def split_command(argv: list[str]) -> tuple[list[str], list[str]]:
+    """watch's own options and the command: what follows `--`, else from the first word that is
+    neither an option nor an option's value."""
+    if "--" in argv:
+        split = argv.index("--")
+        return argv[:split], argv[split + 1:]
+    for i, word in enumerate(argv):
+        if not word.startswith("-") and (i == 0 or argv[i - 1] not in WATCH_OPTIONS_WITH_VALUE):
+            return argv[:i], argv[i:]
+    return argv, []
+
+
 def run_watch(argv: list[str], parser) -> int:
-    """`watch [options] -- COMMAND...` (the -- may be left out when COMMAND starts with no dash)."""
-    split = argv.index("--") if "--" in argv else next((i for i, a in enumerate(argv) if not a.startswith("-")
-                                                       and (i == 0 or argv[i - 1] not in ("--interval", "--json", "--pid"))),
-                                                      len(argv))
-    options, command = argv[:split], argv[split + 1 if split < len(argv) and argv[split] == "--" else split:]
+    options, command = split_command(argv)
     args = parser.parse_args(options)
     try:
         interval = runtime.check_interval(args.interval)
@@ -188,6 +199,8 @@ def run_watch(argv: list[str], parser) -> int:
         parser.error(str(error))
     if bool(command) == (args.pid is not None):
         parser.error("give a command after --, or --pid PID (not both)")
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        parser.error(f"--json {args.json}: folder {Path(args.json).resolve().parent} does not exist")
     nvml = runtime.load_nvml()
     if args.pid is not None:
         if not Path(f"/proc/{args.pid}").is_dir():
@@ -198,7 +211,7 @@ def run_watch(argv: list[str], parser) -> int:
     else:
         try:
             code, summary = runtime.watch_command(command, interval, nvml)
-        except SystemExit as error:
+        except runtime.CommandNotRun as error:
             print(error, file=sys.stderr)
             return 127
     runtime.print_summary(summary)

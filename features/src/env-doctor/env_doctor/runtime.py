@@ -381,6 +381,10 @@ def render(summary: dict) -> str:
 
 # --- the command ----------------------------------------------------------------------------------
 
+class CommandNotRun(RuntimeError):
+    """The command could not be started (not found, not executable): a shell's exit status 127."""
+
+
 def exit_status(returncode: int) -> int:
     """A shell's exit status: 128 + N for a command killed by signal N."""
     return 128 - returncode if returncode < 0 else returncode
@@ -391,7 +395,7 @@ def watch_command(command: list[str], interval: float, nvml=None) -> tuple[int, 
     try:
         child = subprocess.Popen(command)
     except OSError as error:
-        raise SystemExit(f"env-doctor watch: cannot run {command[0]}: {error.strerror}") from None
+        raise CommandNotRun(f"env-doctor watch: cannot run {command[0]}: {error.strerror}") from None
     sampler = Sampler(child.pid, nvml=nvml)
     forward = signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signum))
     rusage = None
