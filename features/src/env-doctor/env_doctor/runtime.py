@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -398,6 +399,9 @@ def watch_command(command: list[str], interval: float, nvml=None) -> tuple[int, 
         raise CommandNotRun(f"env-doctor watch: cannot run {command[0]}: {error.strerror}") from None
     sampler = Sampler(child.pid, nvml=nvml)
     forward = signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signum))
+    # A pidfd turns readable when the command ends: the watcher sleeps between samples and sees the
+    # end at once. Without one (Linux < 5.3), it looks every 50 ms.
+    ended = os.pidfd_open(child.pid) if hasattr(os, "pidfd_open") else None
     rusage = None
     try:
         while rusage is None:
@@ -408,12 +412,16 @@ def watch_command(command: list[str], interval: float, nvml=None) -> tuple[int, 
                     pid, status, usage = os.wait4(child.pid, os.WNOHANG)
                     if pid:
                         rusage, child.returncode = usage, os.waitstatus_to_exitcode(status)
+                    elif ended is not None:
+                        select.select([ended], [], [], max(0.0, deadline - time.monotonic()))
                     else:
                         time.sleep(min(0.05, interval))
             except KeyboardInterrupt:  # Ctrl-C reaches the command too: wait for it to end
                 continue
     finally:
         signal.signal(signal.SIGTERM, forward)
+        if ended is not None:
+            os.close(ended)
     summary = sampler.summary(cpu_seconds=rusage.ru_utime + rusage.ru_stime)
     sampler.gpus.close()
     return exit_status(child.returncode), dict(summary, command=command, interval_s=interval,
