@@ -3,7 +3,8 @@
 
 On a machine with an NVIDIA GPU this proves, against the real driver: env-doctor (NVML, the CUDA
 runtime and cuDNN torch loads, the arch list against the compute capability, its JSON against
-features/src/env-doctor/report.schema.json, a snapshot and its diff with a CPU snapshot), the
+features/src/env-doctor/report.schema.json, a snapshot and its diff with a CPU snapshot, `watch` of
+a GPU load and `bench`), the
 cuda/cudnn features' library probes (features/lib/test-checks.sh) on torch's CUDA wheels, the
 generated projects' device code and example notebook, a one-node torchrun DDP step (NCCL) and a
 JAX project on JAX's CUDA plugin. Without a GPU it says "no GPU", skips what needs one and checks
@@ -13,7 +14,7 @@ the rest on the CPU (gloo for DDP).
     python3 scripts/gpu_check.py --render DIR      # render the two projects to copy to a GPU machine
 
 The output folder gets gpu-check.log (everything printed), env-doctor.json, snapshot.json,
-diff.txt and summary.json. Exit code 1 when a check fails. Needs only the standard library here;
+diff.txt, watch.json, bench.json and summary.json. Exit code 1 when a check fails. Needs only the standard library here;
 the project interpreter (--python, default this one) brings the frameworks, env-doctor's
 interpreter brings pyyaml and nvidia-ml-py.
 """
@@ -399,6 +400,70 @@ def check_snapshot(s: Session, ed: EnvDoctor, schema: dict, python: str, project
                   + (f" (other groups: {', '.join(groups)})" if groups else ", the snapshots are identical")))
 
 
+# What `env-doctor watch` watches: matrix multiplies on the GPU with torch, else a CPU busy loop.
+WATCH_LOAD = """
+import sys, time
+end = time.time() + float(sys.argv[1])
+try:
+    import torch
+    gpu = torch.cuda.is_available()
+except ImportError:
+    gpu = False
+if gpu:
+    a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+    while time.time() < end:
+        for _ in range(20):
+            a @ a
+        torch.cuda.synchronize()
+else:
+    while time.time() < end:
+        pass
+"""
+
+
+def check_watch_and_bench(s: Session, ed: EnvDoctor, schema: dict, python: str, gpu: bool) -> None:
+    """env-doctor watch of a load (GPU 0 busy with torch: compute-bound, matched to the command;
+    else one CPU busy), and env-doctor bench (matmul and copies on the GPU with torch)."""
+    s.step("env-doctor watch of a load, and env-doctor bench")
+    watch_file = s.out / "watch.json"
+    with tempfile.TemporaryDirectory(prefix="gpu-check-watch-") as folder:
+        load = Path(folder) / "watch_load.py"
+        load.write_text(WATCH_LOAD)
+        done = ed(s, "watch", "--json", str(watch_file), "--", python, str(load), "10" if gpu else "4")
+    if done.returncode != 0 or not watch_file.is_file():
+        s.record("env-doctor watch", FAIL, f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+    else:
+        watch = json.loads(watch_file.read_text())
+        kinds = [v["kind"] for v in watch["verdict"]]
+        torch_gpu = gpu and can_import(python, "torch")
+        wrong = validate(watch, "watch", schema)
+        if torch_gpu:
+            used = [g for g in watch["gpus"] if g["used"]]
+            wrong += [] if used else ["no GPU matched to the command"]
+            wrong += [] if "compute-bound" in kinds else [f"verdict is {kinds}, not compute-bound"]
+        elif watch["cpu"]["used_mean"] < 0.5:
+            wrong.append(f"a busy loop used {watch['cpu']['used_mean']} CPUs")
+        s.record("env-doctor watch", FAIL if wrong else PASS, "; ".join(wrong[:5]) or " / ".join(
+            [v["message"] for v in watch["verdict"]]
+            + [f"GPU {g['index']} matched by {g['matched_by']}" for g in watch["gpus"] if g["used"]]
+            + [f"watcher {watch['overhead']['percent_of_one_cpu']} % of one CPU"]))
+    done = ed(s, "bench", "--seconds", "20" if gpu else "5", "--json", "--python", python, show=False)
+    try:
+        bench = json.loads(done.stdout)
+    except ValueError:
+        bench = None
+    if bench is None:
+        s.record("env-doctor bench", FAIL, f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+        return
+    (s.out / "bench.json").write_text(json.dumps(bench, indent=2) + "\n")
+    names = {f["name"] for f in bench["figures"]}
+    wrong = validate(bench, "bench", schema) + bench["errors"]
+    if gpu and can_import(python, "torch"):
+        wrong += [f"no {n} figure" for n in ("matmul_fp32", "h2d", "d2h") if n not in names]
+    s.record("env-doctor bench", FAIL if wrong else PASS, "; ".join(wrong[:5]) or "; ".join(
+        f"{f['name']} ({f['device']}) {f['median']:.4g} {f['unit']} ±{f['spread_percent']} %" for f in bench["figures"]))
+
+
 TORCH_LIBS = """
 import json, os
 try:
@@ -680,6 +745,7 @@ def main(argv: list[str] | None = None) -> int:
         if report is not None:
             check_report_facts(s, report, nvml)
         check_snapshot(s, EnvDoctor(ed_python), schema, args.python, lock_project, nvml, args.cpu_snapshot)
+        check_watch_and_bench(s, EnvDoctor(ed_python), schema, args.python, gpu)
         torch = check_cuda_probes(s, args.python)
         frameworks = [check_project(s, args.python, project, gpu) for project in projects]
         if not projects:

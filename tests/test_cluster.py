@@ -194,6 +194,35 @@ def test_summary_names_failed_and_missing_trials(none_project, tmp_path, fake_en
     assert outside.returncode == 2 and "outside the sweep's 3 trials" in outside.stderr
 
 
+@pytest.fixture
+def checkout_env_doctor(tmp_path, monkeypatch):
+    """This checkout's env-doctor on PATH; like the feature's, it leaves the environment of what it
+    runs alone (no PYTHONPATH)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "env-doctor"
+    source = Path(__file__).resolve().parent.parent / "features/src/env-doctor"
+    script.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import sys; sys.path.insert(0, \"{source}\"); "
+                      "from env_doctor.cli import main; sys.exit(main(sys.argv[1:]))' \"$@\"\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_trial_leaves_its_watch_summary_beside_its_result(none_project, tmp_path, checkout_env_doctor):
+    """With env-doctor 1.4+, the training runs under `env-doctor watch`: watch.json beside
+    result.json, and the training's exit code still decides the trial's."""
+    root, cluster = none_project
+    output = tmp_path / "sweep"
+    cluster.keep_sweep(root / "cluster/sweep.toml", [{"lr": 0.1}, {"lr": 0.1, "no_such_option": 1}], output)
+    assert run_cli(root, "trial", "--output", str(output), "--index", "0").returncode == 0
+    watch = json.loads((output / "trials/0000/watch.json").read_text())
+    assert watch["kind"] == "watch" and watch["exit_code"] == 0 and "-m" in watch["command"]
+    assert (output / "trials/0000/result.json").is_file()
+    failed = run_cli(root, "trial", "--output", str(output), "--index", "1")
+    assert failed.returncode == 2 and json.loads((output / "trials/0001/watch.json").read_text())["exit_code"] == 2
+    assert json.loads((output / "trials/0001/error.json").read_text())["returncode"] == 2
+
+
 def test_trial_without_env_doctor_still_runs_and_says_so(none_project, tmp_path, monkeypatch):
     root, cluster = none_project
     output = tmp_path / "sweep"

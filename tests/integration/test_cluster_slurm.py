@@ -144,6 +144,8 @@ def test_sweep_runs_as_a_slurm_job_array(slurm, slurm_project, docker):
         metrics = outcome["metrics"]
         assert math.isfinite(metrics["val_loss"]) and metrics["val_loss"] < metrics["initial_val_loss"]
         assert read(folder / "env-doctor.json")["kind"] == "snapshot"
+        watch = read(folder / "watch.json")  # the training ran under env-doctor watch
+        assert watch["kind"] == "watch" and watch["exit_code"] == 0 and watch["verdict"], watch
         values.append(metrics["val_loss"])
     assert len(set(values)) == len(trials), f"trials are not distinct: {values}"
     assert hosts <= {"node1", "node2"}

@@ -278,13 +278,16 @@ def test_gpu_check_says_no_gpu_and_passes_the_rest_on_the_cpu(project, tmp_path)
     assert result.stdout.count("all_reduce sum 3 (expected 3) OK") == 2
     assert checks["JAX project"]["status"] == "SKIP" and "jax is not importable" in checks["JAX project"]["detail"]
     assert checks["snapshot diff"]["status"] == "PASS"
+    assert checks["env-doctor watch"]["status"] == "PASS" and "CPU" in checks["env-doctor watch"]["detail"]
+    assert checks["env-doctor bench"]["status"] == "PASS" and "matmul_fp32 (cpu)" in checks["env-doctor bench"]["detail"]
     # The JSON it kept, checked here too with jsonschema (the script's own validator ran inside).
     schema = json.loads((REPO / "features/src/env-doctor/report.schema.json").read_text())
-    for file, kind in [("env-doctor.json", "check"), ("snapshot.json", "snapshot")]:
+    for file, kind in [("env-doctor.json", "check"), ("snapshot.json", "snapshot"), ("watch.json", "watch"),
+                       ("bench.json", "bench")]:
         document = json.loads((out / file).read_text())
         jsonschema.validate(document, {"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
-    assert sorted(p.name for p in out.iterdir()) == ["diff.txt", "env-doctor.json", "gpu-check.log",
-                                                     "snapshot.json", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["bench.json", "diff.txt", "env-doctor.json", "gpu-check.log",
+                                                     "snapshot.json", "summary.json", "watch.json"]
 
 
 def test_host_data_folder_is_read_only_at_the_data_path(project):

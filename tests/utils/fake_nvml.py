@@ -1,5 +1,8 @@
 """A fake NVML (the slice of pynvml env-doctor uses), GPUs for it to report, and a torch probe
-result, so env-doctor's tests run on any machine."""
+result, so env-doctor's tests run on any machine.
+
+A GPU's "util" and "used" may be lists: scripted over time, each query takes the next value and
+the last one stays (`env-doctor watch` queries once at its start, then once per sample)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,13 @@ B200 = {"name": "NVIDIA B200", "uuid": "GPU-cccc", "cc": (10, 0), "total": 180 *
 
 class FakeNVMLError(Exception):
     pass
+
+
+def scripted(gpu: dict, key: str):
+    value = gpu[key]
+    if isinstance(value, list):
+        return value.pop(0) if len(value) > 1 else value[0]
+    return value
 
 
 class FakeNVML:
@@ -47,10 +57,27 @@ class FakeNVML:
         return gpu["uuid"]
 
     def nvmlDeviceGetMemoryInfo(self, gpu):
-        return SimpleNamespace(total=gpu["total"], used=gpu["used"], free=gpu["total"] - gpu["used"])
+        used = scripted(gpu, "used")
+        return SimpleNamespace(total=gpu["total"], used=used, free=gpu["total"] - used)
 
     def nvmlDeviceGetUtilizationRates(self, gpu):
-        return SimpleNamespace(gpu=gpu["util"], memory=0)
+        return SimpleNamespace(gpu=scripted(gpu, "util"), memory=0)
+
+    def nvmlDeviceGetComputeRunningProcesses(self, gpu):
+        """gpu["pids"]: the PIDs NVML reports, host PIDs as in a container."""
+        return [SimpleNamespace(pid=pid, usedGpuMemory=GIB) for pid in gpu.get("pids", [])]
+
+    def nvmlDeviceGetPowerUsage(self, gpu):
+        return gpu.get("power_mw", 300_000)
+
+    def nvmlDeviceGetClockInfo(self, gpu, clock):
+        return gpu.get("sm_mhz", 1980)
+
+    def nvmlDeviceGetMaxClockInfo(self, gpu, clock):
+        return gpu.get("sm_max_mhz", 1980)
+
+    def nvmlDeviceGetCurrentClocksThrottleReasons(self, gpu):
+        return gpu.get("throttle_reasons", 0)
 
     def nvmlDeviceGetCudaComputeCapability(self, gpu):
         return gpu["cc"]

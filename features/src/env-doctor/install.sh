@@ -30,7 +30,7 @@ if [ -n "$REFERENCEPROJECT" ] && [ ! -f "$REFERENCEPROJECT/uv.lock" ]; then
     fail "option referenceProject: no uv.lock in '$REFERENCEPROJECT'."
 fi
 case "$PROJECTPYTHON" in *'"'*|*'\'*) fail "option projectPython must be a plain path, got '$PROJECTPYTHON'." ;; esac
-for f in env_doctor/__init__.py env_doctor/__main__.py env_doctor_probe.py versions.yml requirements.lock; do
+for f in env_doctor/__init__.py env_doctor/__main__.py env_doctor_probe.py env_doctor_bench.py versions.yml requirements.lock; do
     [ -f "$FEATURE_DIR/$f" ] || fail "$f is missing beside install.sh: the feature folder is incomplete."
 done
 
@@ -44,7 +44,7 @@ venv_install --require-hashes -r "$FEATURE_DIR/requirements.lock"
 # finds versions.yml, settings.json and the probe in its parent folder.
 mkdir -p "$SHARE/env_doctor"
 install -m 0644 "$FEATURE_DIR"/env_doctor/*.py "$SHARE/env_doctor/"
-install -m 0644 "$FEATURE_DIR/env_doctor_probe.py" "$FEATURE_DIR/versions.yml" "$SHARE/"
+install -m 0644 "$FEATURE_DIR/env_doctor_probe.py" "$FEATURE_DIR/env_doctor_bench.py" "$FEATURE_DIR/versions.yml" "$SHARE/"
 cat >"$SHARE/settings.json" <<JSON
 {"projectPython": "$PROJECTPYTHON", "checkOnStart": $CHECKONSTART}
 JSON

@@ -20,6 +20,8 @@ check "start-up check never fails" bash -c "env-doctor --on-start"
 check "usage error exits 3" bash -c "env-doctor --no-such-option 2>/dev/null; [ \$? = 3 ]"
 check "snapshot writes a file" bash -c "env-doctor snapshot -o snap.json && /opt/env-doctor/bin/python -c \"import json; assert json.load(open('snap.json'))['kind'] == 'snapshot'\""
 check "a snapshot equals itself" env-doctor diff snap.json snap.json
+check "watch passes the exit code back and writes its summary" bash -c "env-doctor watch --interval 0.2 --json watch.json -- sh -c 'sleep 1; exit 4'; [ \$? = 4 ] && /opt/env-doctor/bin/python -c \"import json; assert json.load(open('watch.json'))['kind'] == 'watch'\""
+check "bench gives the CPU figure with its spread" bash -c "env-doctor bench --seconds 2 --json > bench.json && /opt/env-doctor/bin/python -c \"import json; f = json.load(open('bench.json'))['figures'][0]; assert f['name'] == 'cpu' and f['spread_percent'] is not None, f\""
 check "own environment is isolated" bash -c "! python3 -c 'import pynvml' 2>/dev/null"
 START=$(date +%s%N); env-doctor --on-start >/dev/null 2>&1; END=$(date +%s%N)
 echo "TIMING env-doctor --on-start: $(( (END - START) / 1000000 )) ms"

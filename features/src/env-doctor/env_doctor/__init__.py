@@ -1,9 +1,11 @@
 """env-doctor: is my code using the GPUs and CPUs I have, with the right libraries?
 
     env-doctor [check] [--json] [--quiet] [--require-gpu] [--python PY] [--project DIR]
-    env-doctor snapshot [-o FILE] [--python PY] [--project DIR]
+    env-doctor snapshot [-o FILE] [--bench] [--python PY] [--project DIR]
     env-doctor diff A.json B.json [--json]
     env-doctor diff --reference [REF.json] [--json]
+    env-doctor watch [--interval S] [--json FILE] -- COMMAND... | --pid PID
+    env-doctor bench [--seconds N] [--json]
 
 Exit codes: 0 all good / identical, 1 problems found / differences, 2 a GPU was required
 (--require-gpu) but none is visible, 3 usage error or unreadable input.
@@ -18,7 +20,18 @@ this code.
     checks    judging the facts against versions.yml (evaluate, exit_code)
     report    the text report and the --quiet problem list
     snapshot  snapshots and their diff
+    runtime   `watch`: sampling a process tree, the summary and its verdict
+    bench     `bench`: running env_doctor_bench.py, its statistics, explaining speed changes in a diff
+    notebook  `with env_doctor.watch(): ...` for a block of code in a notebook kernel
     cli       the command line (main)
 """
 
-VERSION = "1.2.0"
+VERSION = "1.4.0"
+
+
+def watch(interval: float = 1.0, json_path: str | None = None):
+    """`with env_doctor.watch(): train()`: samples this process while the block runs and prints the
+    verdict of `env-doctor watch` at its end (see notebook.py)."""
+    from .notebook import watch as notebook_watch
+
+    return notebook_watch(interval, json_path)

@@ -1,4 +1,5 @@
-"""The command line: `env-doctor [check]`, `env-doctor snapshot`, `env-doctor diff`."""
+"""The command line: `env-doctor [check]`, `env-doctor snapshot`, `env-doctor diff`, `env-doctor watch`,
+`env-doctor bench`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import json
 import sys
 from pathlib import Path
 
+from . import runtime
+from .bench import DEFAULT_SECONDS, BenchError, render_bench, run_bench
 from .checks import evaluate, exit_code
 from .common import DATA_DIR, EXIT_NO_GPU, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, PROBLEMS, SCHEMA_VERSION, load_settings, load_versions
-from .facts import DEFAULT_VENV_PYTHON, collect
+from .facts import DEFAULT_VENV_PYTHON, collect, project_python
 from .report import render_problems, render_report
 from .snapshot import diff, host_comparable, render_diff, snapshot, without_own_project
 
@@ -44,6 +47,9 @@ def build_parsers() -> dict[str, Parser]:
     snap_p.add_argument("-o", "--output", help="file to write (default: stdout)")
     snap_p.add_argument("--at-build", action="store_true",
                         help="mark the snapshot as taken at image build (no host: driver and GPUs are not compared)")
+    snap_p.add_argument("--bench", action="store_true",
+                        help="also run `env-doctor bench` and store its figures: a diff then reports speed changes")
+    snap_p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, help=argparse.SUPPRESS)
     diff_p = Parser(prog="env-doctor diff", parents=[env], epilog="exit codes: 0 identical, 1 differences, 3 usage error",
                     usage="env-doctor diff A.json B.json [--json] | env-doctor diff --reference [REF.json] [--json]",
                     description="Compare two snapshots and explain each difference; with --reference, compare "
@@ -54,7 +60,21 @@ def build_parsers() -> dict[str, Parser]:
     diff_p.add_argument("--reference", nargs="?", const=str(REFERENCE_FILE), metavar="REF.json",
                         help=f"compare REF.json (default: {REFERENCE_FILE}) with this container now")
     diff_p.add_argument("--json", action="store_true", help="machine-readable output")
-    return {"check": check_p, "snapshot": snap_p, "diff": diff_p}
+    watch_p = Parser(prog="env-doctor watch", epilog="exit code: the command's own (3 on a usage error)",
+                     usage="env-doctor watch [--interval S] [--json FILE] -- COMMAND... | env-doctor watch --pid PID",
+                     description="Run COMMAND, sample its processes and the GPUs until it ends, then print a summary "
+                                 "and a verdict (on stderr): is it using the CPUs and GPUs it has?")
+    watch_p.add_argument("--interval", default="1", help="seconds between samples (default 1)")
+    watch_p.add_argument("--json", metavar="FILE", help="write the summary and verdict as JSON to FILE")
+    watch_p.add_argument("--pid", type=int, help="watch this running process (and its children) until it ends or "
+                                                 "Ctrl-C, instead of a command")
+    bench_p = Parser(prog="env-doctor bench", parents=[env],
+                     description="Measure this environment with the project's framework: matmul throughput, "
+                                 "host-device copy bandwidth on GPUs, a CPU figure; median and spread of each.")
+    bench_p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS,
+                         help=f"time to spend, about (default {DEFAULT_SECONDS:g})")
+    bench_p.add_argument("--json", action="store_true", help="machine-readable output")
+    return {"check": check_p, "snapshot": snap_p, "diff": diff_p, "watch": watch_p, "bench": bench_p}
 
 
 def read_snapshot(path: str) -> dict:
@@ -72,11 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parsers = build_parsers()
     command = argv[0] if argv and argv[0] in parsers else "check"
+    if command == "watch":
+        return run_watch(argv[1:], parsers["watch"])
     args = parsers[command].parse_args(argv[1:] if argv and argv[0] in parsers else argv)
     if command == "diff":
         return run_diff(args, parsers["diff"])
+    if command == "bench":
+        return run_bench_command(args)
     if command == "snapshot":
         snap = snapshot(collect(args.python, args.project), taken_at="build" if args.at_build else "container")
+        if args.bench:
+            try:
+                snap["bench"] = run_bench(project_python(args.python), check_seconds(args.seconds))
+            except (BenchError, ValueError) as error:
+                print(f"env-doctor: {error}", file=sys.stderr)
+                return EXIT_USAGE if isinstance(error, ValueError) else EXIT_PROBLEMS
         text = json.dumps(snap, indent=2) + "\n"
         if args.output:
             Path(args.output).write_text(text)
@@ -124,6 +154,70 @@ def run_diff(args, parser) -> int:
             print("(driver and GPUs not compared: the reference was taken at image build, which sees no host; "
                   "`env-doctor` checks this host's driver against the environment)")
     return EXIT_PROBLEMS if items else EXIT_OK
+
+
+def check_seconds(seconds: float) -> float:
+    if not 1 <= seconds <= 600:
+        raise ValueError(f"--seconds takes 1 to 600, got {seconds:g}")
+    return seconds
+
+
+def run_bench_command(args) -> int:
+    try:
+        bench = run_bench(project_python(args.python), check_seconds(args.seconds))
+    except ValueError as error:
+        print(f"env-doctor: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BenchError as error:
+        print(f"env-doctor: {error}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(json.dumps(bench, indent=2) if args.json else render_bench(bench))
+    return EXIT_PROBLEMS if bench["errors"] else EXIT_OK
+
+
+WATCH_OPTIONS_WITH_VALUE = ("--interval", "--json", "--pid")
+
+
+def split_command(argv: list[str]) -> tuple[list[str], list[str]]:
+    """watch's own options and the command: what follows `--`, else from the first word that is
+    neither an option nor an option's value."""
+    if "--" in argv:
+        split = argv.index("--")
+        return argv[:split], argv[split + 1:]
+    for i, word in enumerate(argv):
+        if not word.startswith("-") and (i == 0 or argv[i - 1] not in WATCH_OPTIONS_WITH_VALUE):
+            return argv[:i], argv[i:]
+    return argv, []
+
+
+def run_watch(argv: list[str], parser) -> int:
+    options, command = split_command(argv)
+    args = parser.parse_args(options)
+    try:
+        interval = runtime.check_interval(args.interval)
+    except ValueError as error:
+        parser.error(str(error))
+    if bool(command) == (args.pid is not None):
+        parser.error("give a command after --, or --pid PID (not both)")
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        parser.error(f"--json {args.json}: folder {Path(args.json).resolve().parent} does not exist")
+    nvml = runtime.load_nvml()
+    if args.pid is not None:
+        if not Path(f"/proc/{args.pid}").is_dir():
+            parser.error(f"no process {args.pid} (is it in another PID namespace?)")
+        summary = runtime.watch_pid(args.pid, interval, nvml,
+                                    on_ready=lambda: print(f"env-doctor watch: watching PID {args.pid}", file=sys.stderr, flush=True))
+        code = EXIT_OK
+    else:
+        try:
+            code, summary = runtime.watch_command(command, interval, nvml)
+        except runtime.CommandNotRun as error:
+            print(error, file=sys.stderr)
+            return 127
+    runtime.print_summary(summary)
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
+    return code
 
 
 def run_check(args) -> int:

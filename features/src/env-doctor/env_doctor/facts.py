@@ -168,16 +168,16 @@ def shm_bytes(path: str = "/dev/shm") -> int | None:
     return stat.f_blocks * stat.f_frsize
 
 
-def cgroup_cpu_quota() -> float | None:
+def cgroup_cpu_quota(cgroup: Path = Path("/sys/fs/cgroup")) -> float | None:
     """CPUs allowed by the cgroup quota (docker --cpus), or None when unlimited."""
     try:  # cgroup v2: "max 100000" or "200000 100000"
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        quota, period = (cgroup / "cpu.max").read_text().split()
         return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
         pass
     try:  # cgroup v1
-        quota = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
-        period = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+        quota = int((cgroup / "cpu/cpu.cfs_quota_us").read_text())
+        period = int((cgroup / "cpu/cpu.cfs_period_us").read_text())
         return None if quota <= 0 else quota / period
     except (OSError, ValueError):
         return None

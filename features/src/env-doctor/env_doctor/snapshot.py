@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 
+from .bench import performance_items
 from .checks import driver_support, framework_cuda
 from .common import major_minor, vkey
 
@@ -53,8 +54,9 @@ LEVEL_TEXT = {"full": "runs it with full support", "minor": "runs it with minor-
 
 def diff(a: dict, b: dict, versions: dict) -> list[dict]:
     """Differences between two snapshots, each with its likely consequence. Driver and GPUs are
-    compared only when both snapshots saw a host (neither was taken at image build)."""
-    items = []
+    compared only when both snapshots saw a host (neither was taken at image build). Speed changes
+    (snapshots taken with --bench) come first, each with the changed facts most likely behind it."""
+    items = performance_items(a, b)
 
     def add(group, what, consequence):
         items.append({"group": group, "what": what, "consequence": consequence})
