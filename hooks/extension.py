@@ -149,8 +149,20 @@ def port_error(port: str) -> str:
     return f"Use a port number from 1024 to 65535 (got \"{port}\")."
 
 
+CACHE_DIR = "/cache"  # the project's cache volume, in the devcontainer and in cluster jobs
+# The variables the model and data libraries read for their caches, all on the cache volume: one
+# list for both devcontainer configurations and the cluster jobs.
+CACHE_ENVIRONMENT = {
+    "XDG_CACHE_HOME": CACHE_DIR,
+    "HF_HOME": f"{CACHE_DIR}/huggingface",
+    "TORCH_HOME": f"{CACHE_DIR}/torch",
+    "KERAS_HOME": f"{CACHE_DIR}/keras",
+    "TFDS_DATA_DIR": f"{CACHE_DIR}/tensorflow_datasets",
+    "JAX_COMPILATION_CACHE_DIR": f"{CACHE_DIR}/jax",
+    "UV_CACHE_DIR": f"{CACHE_DIR}/uv",
+}
 # Folders of the image (and the mounts the project makes) that a data mount must not hide.
-RESERVED_PATHS = ("/bin", "/boot", "/cache", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/outputs",
+RESERVED_PATHS = ("/bin", "/boot", CACHE_DIR, "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/outputs",
                   "/proc", "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", "/workspaces")
 
 
@@ -353,6 +365,8 @@ class VersionsExtension(Extension):
             copyright_holder=copyright_holder,
             project_license=project_license,
             data_path_error=data_path_error,
+            cache_dir=CACHE_DIR,
+            cache_environment=CACHE_ENVIRONMENT,
             index_url_error=index_url_error,
             torch_cpu_index_default=torch_cpu_index_default,
 
