@@ -19,6 +19,7 @@ from uv import find_uv_bin
 
 from tests.utils.answers import REFUSED_ANSWERS
 from tests.utils.project import LOCK_PYTHON, REPO, render
+from tests.utils.tools import tool
 
 FRAMEWORK_PACKAGE = {  # what pyproject.toml pins, by framework and accelerator
     ("pytorch", "cuda"): "torch==", ("pytorch", "cpu"): "torch==",
@@ -294,6 +295,16 @@ def test_project_gets_lint_and_notebook_hooks(project):
     assert all(repo["repo"] == "local" for repo in hooks["repos"])  # the locked tools, no downloads
     workflow = (root / ".github/workflows/ci.yml").read_text()
     assert "pre-commit run --all-files" in workflow
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "tensorflow", "jax", "none"])
+def test_default_project_passes_its_own_lint(framework, tmp_path):
+    """A new project with the default name passes the checks its pre-commit hook runs (the project's
+    ruff settings): the package name in the generated prose keeps its lines within the limit."""
+    root = render(tmp_path / "p", framework=framework)
+    for command in (["check", "--output-format", "concise", "."], ["format", "--check", "."]):
+        result = subprocess.run([tool("ruff"), *command], cwd=root, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 # Text that TOML, the LICENSE and the answers file must each carry unchanged.
