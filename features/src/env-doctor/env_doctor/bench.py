@@ -12,12 +12,11 @@ import time
 
 from .common import DATA_DIR, SCHEMA_VERSION
 from .facts import cpu_facts, load_nvml
-from .runtime import THREAD_SETTINGS
+from .runtime import NVML_CLOCK_SM, THREAD_SETTINGS
 
 BENCH_FILE = DATA_DIR / "env_doctor_bench.py"
 DEFAULT_SECONDS = 20.0
 MIN_CHANGE_PERCENT = 3.0  # below this a change is noise, whatever the spread says
-NVML_CLOCK_SM = 1
 
 
 class BenchError(RuntimeError):

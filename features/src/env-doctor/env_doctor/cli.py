@@ -102,11 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "snapshot":
         snap = snapshot(collect(args.python, args.project), taken_at="build" if args.at_build else "container")
         if args.bench:
-            try:
-                snap["bench"] = run_bench(project_python(args.python), check_seconds(args.seconds))
-            except (BenchError, ValueError) as error:
-                print(f"env-doctor: {error}", file=sys.stderr)
-                return EXIT_USAGE if isinstance(error, ValueError) else EXIT_PROBLEMS
+            snap["bench"], code = bench_or_exit_code(args)
+            if snap["bench"] is None:
+                return code
         text = json.dumps(snap, indent=2) + "\n"
         if args.output:
             Path(args.output).write_text(text)
@@ -162,15 +160,23 @@ def check_seconds(seconds: float) -> float:
     return seconds
 
 
-def run_bench_command(args) -> int:
+def bench_or_exit_code(args) -> tuple[dict | None, int]:
+    """(the bench figures, EXIT_OK), or (None, the exit code) once the problem is printed: a bad
+    --seconds is a usage error, a bench that could not run a problem."""
     try:
-        bench = run_bench(project_python(args.python), check_seconds(args.seconds))
+        return run_bench(project_python(args.python), check_seconds(args.seconds)), EXIT_OK
     except ValueError as error:
         print(f"env-doctor: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return None, EXIT_USAGE
     except BenchError as error:
         print(f"env-doctor: {error}", file=sys.stderr)
-        return EXIT_PROBLEMS
+        return None, EXIT_PROBLEMS
+
+
+def run_bench_command(args) -> int:
+    bench, code = bench_or_exit_code(args)
+    if bench is None:
+        return code
     print(json.dumps(bench, indent=2) if args.json else render_bench(bench))
     return EXIT_PROBLEMS if bench["errors"] else EXIT_OK
 

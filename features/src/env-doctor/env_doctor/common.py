@@ -4,6 +4,7 @@ check statuses, and helpers for version strings and sizes."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -48,6 +49,17 @@ def mib(n_bytes: int | None) -> str:
     if n_bytes is None:
         return "?"
     return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
+
+
+def disk_usage(path: str) -> dict | None:
+    """Bytes of the file system holding path: total, used, and free to an unprivileged user; None
+    when it cannot be read."""
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return None
+    return {"total": stat.f_blocks * stat.f_frsize, "used": (stat.f_blocks - stat.f_bfree) * stat.f_frsize,
+            "free": stat.f_bavail * stat.f_frsize}
 
 
 def load_versions(path: Path = VERSIONS_FILE) -> dict:

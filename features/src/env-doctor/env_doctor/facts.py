@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 from . import VERSION
-from .common import PROBE_FILE, SCHEMA_VERSION, cuda_str, cudnn_str, load_settings
+from .common import PROBE_FILE, SCHEMA_VERSION, cuda_str, cudnn_str, disk_usage, load_settings
 from .storage import storage_facts
 
 DEFAULT_VENV_PYTHON = "/opt/venv/bin/python"
@@ -161,11 +161,8 @@ def project_python(cli: str | None = None) -> str:
 # --- container resources -----------------------------------------------------------------------
 
 def shm_bytes(path: str = "/dev/shm") -> int | None:
-    try:
-        stat = os.statvfs(path)
-    except OSError:
-        return None
-    return stat.f_blocks * stat.f_frsize
+    usage = disk_usage(path)
+    return usage["total"] if usage else None
 
 
 def cgroup_cpu_quota(cgroup: Path = Path("/sys/fs/cgroup")) -> float | None:

@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import VERSION
-from .common import SCHEMA_VERSION, mib
+from . import VERSION, facts
+from .common import SCHEMA_VERSION, disk_usage, mib
 from .facts import cgroup_cpu_quota
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -105,14 +105,6 @@ def system_cpu_ticks(proc: Path) -> tuple[int, int] | None:
         return None
 
 
-def shm_usage(path: str) -> tuple[int, int] | None:
-    try:
-        stat = os.statvfs(path)
-    except OSError:
-        return None
-    return (stat.f_blocks - stat.f_bfree) * stat.f_frsize, stat.f_blocks * stat.f_frsize
-
-
 # --- GPUs (NVML) ----------------------------------------------------------------------------------
 
 def _try(call, default=None):
@@ -159,10 +151,9 @@ class Gpus:
 
 
 def load_nvml():
+    """facts.load_nvml, or None where nvidia-ml-py is missing: a watch without GPUs."""
     try:
-        import pynvml  # nvidia-ml-py, in env-doctor's own environment
-
-        return pynvml
+        return facts.load_nvml()
     except ImportError:
         return None
 
@@ -210,10 +201,10 @@ class Sampler:
         self.rss.append(sum(processes[p]["rss_bytes"] for p in tree))
         self.process_counts.append(len(tree))
         self.gpu_samples.append(self.gpus.sample())
-        usage = shm_usage(self.shm)
+        usage = disk_usage(self.shm)
         if usage:
-            self.shm_used.append(usage[0])
-            self.shm_total = usage[1]
+            self.shm_used.append(usage["used"])
+            self.shm_total = usage["total"]
 
     def summary(self, cpu_seconds: float | None = None) -> dict:
         """The samples summed up. cpu_seconds: the exact CPU time of the tree when known (the

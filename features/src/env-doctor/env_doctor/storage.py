@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import re
 
+from .common import disk_usage
+
 MOUNTINFO = "/proc/self/mountinfo"
 # Set by the project (devcontainer.json containerEnv, cluster jobs); env-doctor checks nothing
 # about storage in a container without them.
@@ -66,11 +68,9 @@ def folder_facts(path: str, mounts: list[dict]) -> dict:
             facts["entries"] = len(os.listdir(path))
         except OSError:
             pass
-        try:
-            stat = os.statvfs(path)
-            facts["total_bytes"], facts["free_bytes"] = stat.f_blocks * stat.f_frsize, stat.f_bavail * stat.f_frsize
-        except OSError:
-            pass
+        usage = disk_usage(path)
+        if usage:
+            facts["total_bytes"], facts["free_bytes"] = usage["total"], usage["free"]
     mount = mount_of(os.path.realpath(path), mounts)
     if mount is not None:
         facts["mount"] = {k: mount[k] for k in ("mount_point", "fstype", "source", "read_only", "volume")}
