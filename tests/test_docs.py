@@ -154,7 +154,7 @@ def test_publishing_workflow_deploys_the_strict_build():
 # the tools of the place the repository was written in. Those names are kept here as SHA-256
 # digests of lowercase phrases (one word, or two words joined by a space): written out, this file
 # would name them itself.
-BARE_ISSUE = re.compile(r"\bissues?[ -]#?\d+(?!\]\()", re.IGNORECASE)  # "[issue 3](url)" is a link
+BARE_ISSUE = re.compile(r"\bissues?[ -]#?\d+(?!\]\()", re.IGNORECASE)  # a number that ends a Markdown link's text is linked
 OUTSIDE_TOOL_NAMES = {
     "a0b57447f767e0306d41c95f2468fd536e8212b105da00c852b5a0ffc8cacf30",
     "fcd25b6d406dd2f8610ff9655dc9b3ec5dcfd3c9bd76fbbdf1cece36f57bac8c",
@@ -200,7 +200,7 @@ def test_the_docs_check_finds_bare_issues(line):
     assert BARE_ISSUE.search(line)
 
 
-@pytest.mark.parametrize("line", ["pytorch#73656", "https://github.com/pytorch/pytorch/issues/73656", "[uv issue 3](https://x/3)",
+@pytest.mark.parametrize("line", ["pytorch#73656", "https://github.com/pytorch/pytorch/issues/73656", f"[uv issue {3}](https://x/3)",
                                   "Issue Tracker", "excellent", "issues/1234"])
 def test_the_docs_check_allows(line):
     assert not BARE_ISSUE.search(line) and not names_outside_tool(line)
