@@ -26,7 +26,7 @@ from packaging.version import InvalidVersion, Version
 from uv import find_uv_bin
 
 from tests.test_update import git
-from tests.utils.project import REPO
+from tests.utils.project import REPO, working_tree_files
 
 pytestmark = pytest.mark.integration
 
@@ -73,11 +73,9 @@ def template_repo(tmp_path_factory) -> tuple[Path, str]:
     git(repo, "rm", "-rq", "--cached", ".")
     for name in git(repo, "ls-files", "--others").splitlines():
         (repo / name).unlink()
-    for name in git(REPO, "ls-files", "-co", "--exclude-standard").splitlines():
-        source, target = REPO / name, repo / name
-        if source.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target, follow_symlinks=False)
+    for name in working_tree_files():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, repo / name, follow_symlinks=False)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "this working tree", "--allow-empty")
     newest = max([Version(tag) for tag in release_tags()], default=Version("0"))

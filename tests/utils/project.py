@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +24,15 @@ def _lock_python() -> str:
 
 
 LOCK_PYTHON = _lock_python()
+
+
+def working_tree_files() -> list[str]:
+    """This working tree's files, as paths relative to REPO: tracked and untracked ones git does not
+    ignore, edits included, without tracked files deleted here."""
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=True).stdout
+    return [name for name in sorted(set(filter(None, listed.split("\0"))))
+            if (REPO / name).is_file() or (REPO / name).is_symlink()]
 
 
 def render(dst: Path, lock: bool = False, **answers) -> Path:

@@ -14,7 +14,7 @@ import tarfile
 from pathlib import Path
 
 from tests.utils.docker import CommandError, docker_cli, run
-from tests.utils.project import HOST_CA_BUNDLE, REPO
+from tests.utils.project import HOST_CA_BUNDLE, REPO, working_tree_files
 
 USER_HOME = "/home/newuser"
 CA_BUNDLE = "/etc/ssl/host-ca.crt"  # in the image
@@ -58,11 +58,9 @@ def repo_bundle(folder: Path) -> Path:
 def working_tree_archive(folder: Path) -> Path:
     """The working tree's files (tracked and untracked ones git does not ignore, edits included) as
     a tar in folder. CHECKOUT_WORKING_TREE turns it and repo_bundle into the clone as it is here."""
-    listed = run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]).stdout
     archive = folder / "tree.tar"
     with tarfile.open(archive, "w") as tar:
-        for name in sorted(set(filter(None, listed.split("\0")))):
-            if (REPO / name).is_file() or (REPO / name).is_symlink():  # not a tracked file deleted here
-                tar.add(REPO / name, arcname=name, recursive=False)
+        for name in working_tree_files():
+            tar.add(REPO / name, arcname=name, recursive=False)
     archive.chmod(0o644)
     return archive
