@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mlcluster.settings import ClusterError, job_image, load_settings
 
 from hooks.extension import image_error, published_image, registry_host
 from tests.utils.project import render
@@ -218,13 +219,12 @@ def test_pin_writes_the_job_digest_where_the_cluster_command_reads_it(tmp_path):
     settings = root / "cluster/settings.toml"
     shipped = settings.read_text()
     assert 'image = "registry.example.com/team/lab@sha256:<digest>"' in shipped
-    cluster = load_module(root / "src/lab/cluster.py", "pin_cluster")
-    with pytest.raises(cluster.ClusterError, match="push --pin"):  # the placeholder is not an image
-        cluster.job_image(cluster.load_settings(settings))
+    with pytest.raises(ClusterError, match="push --pin"):  # the placeholder is not an image
+        job_image(load_settings(settings))
     reference = "registry.example.com/team/lab@sha256:" + "ab" * 32
     publish.pin_job_image(reference, settings)
     assert settings.read_text() == shipped.replace("registry.example.com/team/lab@sha256:<digest>", reference)
-    assert cluster.job_image(cluster.load_settings(settings)) == reference
+    assert job_image(load_settings(settings)) == reference
     settings.write_text("[slurm]\n")
     with pytest.raises(SystemExit, match="no `image"):
         publish.pin_job_image(reference, settings)

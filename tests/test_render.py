@@ -249,7 +249,7 @@ def test_custom_data_path_reaches_every_place(tmp_path):
     assert config["runArgs"][1].endswith(":/datasets/vision:${localEnv:ML_DATA_MODE:ro}")
     assert config["containerEnv"]["PROJECT_DATA_DIR"] == "/datasets/vision"
     assert "-m 2775 /cache /datasets/vision" in (root / ".devcontainer/Dockerfile").read_text()
-    assert 'DATA_PATH = "/datasets/vision"' in (root / "src/vision_lab/cluster.py").read_text()
+    assert 'DATA_PATH = "/datasets/vision"' in (root / "cluster/hooks.py").read_text()
     assert '"/datasets/vision")' in (root / "src/vision_lab/data.py").read_text()
     assert ":/datasets/vision:ro" in (root / "cluster/local/compose.yml").read_text()
 

@@ -13,14 +13,17 @@ of a real headless service, a real PersistentVolume.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import uuid
 from pathlib import Path
 
 import pytest
+from mlcluster.kubernetes import sweep_manifests, train_manifests
+from mlcluster.settings import Project, load_settings, load_toml
+from mlcluster.sweep import expand_sweep
 
+from tests.cluster.conftest import project_of
 from tests.integration.conftest import CLUSTER_JOB_IMAGE
 from tests.utils import kube
 from tests.utils.docker import engine, run
@@ -32,16 +35,13 @@ USER = 1000  # kubernetes.user in the shipped settings
 
 
 @pytest.fixture(scope="module")
-def cluster(cluster_project):
-    spec = importlib.util.spec_from_file_location("k8s_cluster", cluster_project / f"src/{PACKAGE}/cluster.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def project(cluster_project) -> Project:
+    return project_of(cluster_project, "k8s_hooks")
 
 
 @pytest.fixture(scope="module")
-def settings(cluster, docker):
-    config = cluster.load_settings(cluster.CLUSTER_DIR / "settings.toml")
+def settings(project, docker):
+    config = load_settings(project.cluster_dir / "settings.toml")
     image_id = engine().images.get(CLUSTER_JOB_IMAGE).id  # sha256:...
     config["image"] = f"ghcr.io/acme/cluster-lab-job@{image_id}"
     config["kubernetes"]["memory"] = "4Gi"
@@ -114,9 +114,9 @@ def in_image(docker: str, claim: Path, *command: str) -> str:
                 CLUSTER_JOB_IMAGE, *command], check=False).stdout
 
 
-def test_indexed_job_pods_each_run_their_trial(docker, cluster, settings, claim, datasets, pods, tmp_path):
-    trials = cluster.expand_sweep(cluster.load_toml(cluster.CLUSTER_DIR / "sweep.toml"))
-    manifests = cluster.sweep_manifests(settings, trials, "sweeps/lr", "lr")
+def test_indexed_job_pods_each_run_their_trial(docker, project, settings, claim, datasets, pods, tmp_path):
+    trials = expand_sweep(load_toml(project.cluster_dir / "sweep.toml"))
+    manifests = sweep_manifests(project, settings, trials, "sweeps/lr", "lr")
     kube.validate(manifests)
     config_map, job = manifests
     pod = job["spec"]["template"]["spec"]
@@ -148,12 +148,12 @@ def test_indexed_job_pods_each_run_their_trial(docker, cluster, settings, claim,
     assert first != last
 
     # The summary, run in the image with the claim mounted, names the trials not run here.
-    summary = in_image(docker, claim, "python", "-m", f"{PACKAGE}.cluster", "summary", "/outputs/sweeps/lr")
+    summary = in_image(docker, claim, "python", "/app/cluster", "summary", "/outputs/sweeps/lr")
     assert "2/6 trials done" in summary and "missing (not run yet, or lost): [1, 2, 3, 4]" in summary
 
 
-def test_jobset_pods_train_together_across_two_containers(docker, cluster, settings, claim, datasets, pods):
-    (jobset,) = cluster.train_manifests(settings, 2, 1, "runs/ddp", "ddp", ["--epochs=3"])
+def test_jobset_pods_train_together_across_two_containers(docker, project, settings, claim, datasets, pods):
+    (jobset,) = train_manifests(project, settings, 2, 1, "runs/ddp", "ddp", ["--epochs=3"])
     kube.validate([jobset])
     name = jobset["metadata"]["name"]
     (replicated,) = jobset["spec"]["replicatedJobs"]

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.integration
 
 PACKAGE = "cluster_lab"
 NODE_IMAGE = "mltemplate-cluster-test:slurm-node"
-SUBMIT = ["python", "-m", f"{PACKAGE}.cluster", "--settings", "cluster/local/settings.toml"]
+SUBMIT = ["python", "cluster", "--settings", "cluster/local/settings.toml"]  # in /app, the image's checkout
 
 
 @pytest.fixture(scope="session")
@@ -192,8 +192,7 @@ def test_two_node_torchrun_job_ranks_agree(slurm, slurm_project):
 
 def test_sweep_command_names_what_is_missing(slurm):
     """The shipped settings (pyxis, image not published yet) stop before submitting anything."""
-    result = slurm.exec("python", "-m", f"{PACKAGE}.cluster", "sweep", "slurm", "--output", "/shared/x",
-                        check=False)
+    result = slurm.exec("python", "cluster", "sweep", "slurm", "--output", "/shared/x", check=False)
     assert result.returncode == 2 and "no job image set" in result.stderr
     assert not (slurm.shared / "x").exists()
 

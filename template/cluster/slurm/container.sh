@@ -6,10 +6,10 @@
 #   none       the nodes themselves run the job image (cluster/local, the test cluster)
 # The output folder (CLUSTER_OUTPUT) and CLUSTER_MOUNTS (';'-separated SRC:DST[:ro]: the
 # settings' data_dir at the data path, read-only, cache_dir at /cache, and extra mounts) are mounted.
-# `python3 src/<package>/cluster.py sweep|train slurm` sets every CLUSTER_* variable.
+# `python3 cluster sweep|train slurm` sets every CLUSTER_* variable.
 
-: "${CLUSTER_RUNTIME:?submit with python3 src/<package>/cluster.py (it sets CLUSTER_RUNTIME)}"
-: "${CLUSTER_OUTPUT:?submit with python3 src/<package>/cluster.py (it sets CLUSTER_OUTPUT)}"
+: "${CLUSTER_RUNTIME:?submit with python3 cluster (it sets CLUSTER_RUNTIME)}"
+: "${CLUSTER_OUTPUT:?submit with python3 cluster (it sets CLUSTER_OUTPUT)}"
 
 in_image() {
     local srun_options=()

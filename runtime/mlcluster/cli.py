@@ -1,0 +1,178 @@
+"""The command line: `python3 cluster COMMAND` in a project (cluster/__main__.py passes the
+project's hooks), `python /app/cluster trial|rank` inside the job image (the engines start it)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from . import __version__, kubernetes, results, slurm, submission
+from .settings import ClusterError, Project, load_settings, load_toml
+from .sweep import expand_sweep, load_trials
+from .trial import run_rank, run_trial
+
+USAGE = """\
+  python3 cluster sweep slurm --output /shared/runs/lr-search
+  python3 cluster sweep kubernetes --output lr-search --dry-run > sweep.json
+  python3 cluster summary /shared/runs/lr-search
+  python3 cluster status|cancel|logs|resubmit /shared/runs/lr-search
+"""
+TRAIN_USAGE = """\
+  python3 cluster train slurm --nodes 2 --output /shared/runs/ddp -- --epochs=5
+  python3 cluster train kubernetes --nodes 2 --output ddp
+"""
+
+
+def parser(project: Project) -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python3 cluster",
+        description=f"Sweeps{' and multi-node trainings' if project.distributed else ''} of "
+        f"{project.name} on Slurm or Kubernetes, in its job image (mlcluster {__version__}; "
+        "docs: cluster/README.md).",
+        epilog=USAGE + (TRAIN_USAGE if project.distributed else ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    main.add_argument("--settings", type=Path, help="settings file (default: cluster/settings.toml)")
+    main.add_argument("--version", action="version", version=f"mlcluster {__version__}")
+    commands = main.add_subparsers(dest="command", required=True)
+    output_help = ("Slurm: a folder on the shared file system; Kubernetes: a folder inside the "
+                   "results volume")
+
+    sweep = commands.add_parser("sweep", help="submit the sweep as an array of independent trials")
+    sweep.add_argument("engine", choices=["slurm", "kubernetes"])
+    sweep.add_argument("--sweep", type=Path, default=project.cluster_dir / "sweep.toml",
+                       help="sweep file (default: cluster/sweep.toml)")
+    sweep.add_argument("--output", required=True, help=output_help)
+    sweep.add_argument("--name", help="Kubernetes object name (default: project and output folder)")
+    sweep.add_argument("--wait", action="store_true", help="Slurm: return when all trials ended")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="print the sbatch command or the manifests instead of submitting")
+
+    if project.distributed:
+        train = commands.add_parser("train", help="submit one training across several nodes (DDP)")
+        train.add_argument("engine", choices=["slurm", "kubernetes"])
+        train.add_argument("--nodes", type=int, default=2)
+        train.add_argument("--nproc-per-node", type=int,
+                           help="processes per node (default: the GPUs per node, else 1)")
+        train.add_argument("--output", required=True, help=output_help)
+        train.add_argument("--name", help="Kubernetes object name")
+        train.add_argument("--wait", action="store_true", help="Slurm: return when the job ended")
+        train.add_argument("--dry-run", action="store_true")
+        train.epilog = "Options after -- go to the training, e.g. -- --epochs=5 --lr=0.01"
+
+    trial = commands.add_parser("trial", help="run one trial (in the image; the engine starts it)")
+    trial.add_argument("--output", type=Path, required=True, help="the sweep's output folder")
+    trial.add_argument("--trials", type=Path, help="expanded sweep (default: OUTPUT/trials.json)")
+    trial.add_argument("--index", type=int, help="default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
+    trial.add_argument("--indices", help="comma-separated trials: the engine's index picks one")
+
+    rank = commands.add_parser("rank", help="run one rank of a training (in the image, under torchrun)")
+    rank.add_argument("--output", type=Path, required=True)
+
+    summary = commands.add_parser("summary", help="collect the results of a sweep")
+    summary.add_argument("output", type=Path)
+    summary.add_argument("--metric", help="metric to rank by (default: the results' objective)")
+    summary.add_argument("--maximize", action="store_true", help="higher is better")
+    summary.add_argument("--json", action="store_true", help="print summary.json")
+
+    for name, text in (("status", "the state of the jobs submitted into OUTPUT"),
+                       ("cancel", "cancel the jobs submitted into OUTPUT")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("output", type=Path)
+
+    logs = commands.add_parser("logs", help="print a trial's log (Slurm), or all logs")
+    logs.add_argument("output", type=Path)
+    logs.add_argument("--trial", type=int, help="the trial's index")
+
+    resubmit = commands.add_parser("resubmit", help="submit again only the trials not done")
+    resubmit.add_argument("output", type=Path)
+    resubmit.add_argument("--wait", action="store_true")
+    resubmit.add_argument("--dry-run", action="store_true")
+    return main
+
+
+def main(hooks: ModuleType | None = None, argv: list[str] | None = None) -> int:
+    project = Project(hooks)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passed = []  # after --: options of the training
+    if "--" in argv:
+        argv, passed = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
+    commands = parser(project)
+    args = commands.parse_args(argv)
+    if passed and args.command not in ("train", "rank"):
+        commands.error(f"options after -- are for train and rank only: {' '.join(passed)}")
+    try:
+        return run(project, args, passed)
+    except ClusterError as error:
+        print(f"cluster: error: {error}", file=sys.stderr)
+        return 2
+
+
+def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
+    if args.command == "trial":
+        indices = [int(i) for i in args.indices.split(",")] if args.indices else None
+        return run_trial(project, args.output, args.trials, args.index, indices)
+    if args.command == "rank":
+        return run_rank(project, args.output, passed)
+    if args.command == "summary":
+        summary = results.summarize(args.output, args.metric, args.maximize)
+        print(json.dumps(summary, indent=2) if args.json else results.render_summary(summary))
+        return 1 if results.unfinished(summary) else 0
+    if args.command == "status":
+        return slurm.status(args.output)
+    if args.command == "cancel":
+        return slurm.cancel(args.output)
+    if args.command == "logs":
+        files = slurm.log_files(args.output, args.trial)
+        if not files:
+            raise ClusterError(f"no Slurm log in {args.output} for that trial")
+        for path in files:
+            print(f"==> {path} <==\n{path.read_text()}")
+        return 0
+    settings_file = args.settings or project.cluster_dir / "settings.toml"
+    if args.command == "resubmit":
+        return resubmit(project, args, settings_file)
+    settings = load_settings(settings_file)
+    output = args.output
+    if args.command == "sweep":
+        trials = expand_sweep(load_toml(args.sweep))
+        if args.engine == "slurm":
+            return slurm.sweep(project, settings, settings_file, Path(output).resolve(), args.sweep,
+                               trials, None, args.dry_run, args.wait)
+        name = args.name or f"{project.name}-{Path(output).name}"
+        manifests = kubernetes.sweep_manifests(project, settings, trials, output, name)
+        print(f"cluster: {len(trials)} trials -> {kubernetes.output_path(output)} on claim "
+              f"{settings['kubernetes'].get('output_claim')}", file=sys.stderr)
+        return kubernetes.create(manifests, args.dry_run)
+    nproc_default = settings[args.engine if args.engine == "slurm" else "kubernetes"].get(
+        "gpus_per_node" if args.engine == "slurm" else "gpus")
+    nproc = args.nproc_per_node or nproc_default or 1
+    if args.engine == "slurm":
+        return slurm.train(project, settings, settings_file, Path(output).resolve(), args.nodes,
+                           nproc, passed, args.dry_run, args.wait)
+    name = args.name or f"{project.name}-{Path(output).name}"
+    manifests = kubernetes.train_manifests(project, settings, args.nodes, nproc, output, name, passed)
+    return kubernetes.create(manifests, args.dry_run)
+
+
+def resubmit(project: Project, args: argparse.Namespace, settings_file: Path) -> int:
+    """The trials not done (missing, failed, stopped) of a Slurm sweep, as one new job array,
+    with the settings and sweep of its last submission (the same image)."""
+    output = args.output.resolve()
+    summary = results.collect(output)
+    todo = results.unfinished(summary)
+    if not todo:
+        print(f"cluster: all {summary['trials']} trials are done in {output}", file=sys.stderr)
+        return 0
+    records = [r for r in submission.all_records(output) if r.get("kind") == "sweep"]
+    if not records:
+        raise ClusterError(f"no sweep submission recorded in {output}/submissions")
+    last = Path(records[-1]["folder"])
+    recorded = args.settings or last / "settings.toml"
+    settings = load_settings(recorded)
+    trials = load_trials(output / "trials.json")
+    return slurm.sweep(project, settings, recorded, output, last / "sweep.toml", trials, todo,
+                       args.dry_run, args.wait)

@@ -1,0 +1,189 @@
+"""Slurm: a sweep as a job array, a training across nodes; the batch scripts (the project's
+cluster/slurm/) copied into the output folder's submission record and submitted from there."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import submission
+from .settings import ClusterError, Project, job_image
+from .sweep import trials_json
+
+RUNTIMES = ("pyxis", "apptainer", "none")
+
+
+def pyxis_image(image: str) -> str:
+    """enroot names the registry with '#': ghcr.io/org/img@sha256:.. -> ghcr.io#org/img@sha256:.."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return f"{first}#{rest}"
+    return image
+
+
+def container(settings: dict) -> tuple[str, str, str]:
+    """(runtime, image as the runtime names it, image reference as published)."""
+    slurm = settings["slurm"]
+    runtime = slurm.get("runtime", "pyxis")
+    if runtime not in RUNTIMES:
+        raise ClusterError(f"slurm.runtime = {runtime!r}: use one of {', '.join(RUNTIMES)}")
+    image = job_image(settings) if runtime != "none" else str(settings.get("image", ""))
+    if runtime == "pyxis":
+        return runtime, pyxis_image(image), image
+    if runtime == "apptainer":
+        return runtime, slurm.get("apptainer_image") or f"docker://{image}", image
+    return runtime, image, image
+
+
+def export_variables(project: Project, settings: dict, output: Path, folder: Path) -> dict:
+    """What the batch scripts read (CLUSTER_*) and the jobs get (the storage variables)."""
+    slurm = settings["slurm"]
+    runtime, image, _ = container(settings)
+    # The site's data folder at the data path (read-only) and its cache folder at the cache dir:
+    # the same paths as in the devcontainer. With runtime "none" the nodes are the image.
+    mounts = list(slurm.get("mounts", []))
+    if slurm.get("data_dir"):
+        mounts.append(f"{slurm['data_dir']}:{project.data_path}:ro")
+    if slurm.get("cache_dir"):
+        mounts.append(f"{slurm['cache_dir']}:{project.cache_dir}")
+    export = {
+        "CLUSTER_SUBMISSION": str(folder),
+        "CLUSTER_RUNTIME": runtime,
+        "CLUSTER_IMAGE": image,
+        "CLUSTER_OUTPUT": str(output),
+        "CLUSTER_MOUNTS": ";".join(mounts),  # container.sh turns ';' into ','
+        **project.storage_environment(cache=bool(slurm.get("cache_dir"))),
+    }
+    for key, value in export.items():
+        if "," in value:
+            raise ClusterError(f"{key} must not contain ',' (sbatch --export): {value}")
+    return export
+
+
+def resources(settings: dict, nodes: int | None) -> list[str]:
+    slurm = settings["slurm"]
+    options = []
+    if nodes is not None:
+        options += [f"--nodes={nodes}", "--ntasks-per-node=1"]
+    if slurm.get("cpus_per_task"):
+        options.append(f"--cpus-per-task={slurm['cpus_per_task']}")
+    if slurm.get("gpus_per_node"):
+        options.append(f"--gpus-per-node={slurm['gpus_per_node']}")
+    return options
+
+
+def sbatch_command(settings: dict, script: Path, name: str, options: list[str],
+                   export: dict, script_args: list[str]) -> list[str]:
+    slurm = settings["slurm"]
+    command = ["sbatch", "--parsable", f"--job-name={name}", *options]
+    for option in ("partition", "account", "time"):
+        if slurm.get(option):
+            command.append(f"--{option}={slurm[option]}")
+    command += [str(arg) for arg in slurm.get("extra_args", [])]
+    # ALL: the submitting environment too (Slurm's default), plus what the scripts need.
+    command.append("--export=ALL," + ",".join(f"{k}={v}" for k, v in export.items()))
+    return [*command, str(script), *script_args]
+
+
+def preflight(settings: dict, dry_run: bool) -> None:
+    """What would stop a submission, before anything is written."""
+    container(settings)
+    if not dry_run and shutil.which("sbatch") is None:
+        raise ClusterError("sbatch is not on PATH here: run this where sbatch is (a login node)")
+
+
+def submit(project: Project, settings: dict, settings_file: Path, output: Path, script: str,
+           name: str, options: list[str], script_args: list[str], extra_files: dict,
+           facts: dict, dry_run: bool, wait: bool) -> int:
+    """Record the submission in OUTPUT/submissions/NNN, then sbatch the recorded script."""
+    source = project.cluster_dir / "slurm"
+    preflight(settings, dry_run)
+    if dry_run:
+        folder = output / "submissions" / "NNN"
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        folder = submission.new_folder(output)
+    export = export_variables(project, settings, output, folder)
+    if wait:
+        options = [*options, "--wait"]
+    command = sbatch_command(settings, folder / script, name, options, export, script_args)
+    if dry_run:
+        print(shlex.join(command))
+        return 0
+    files = {script: source / script, "container.sh": source / "container.sh",
+             "settings.toml": settings_file, **extra_files}
+    _, _, image = container(settings)
+    submission.write(folder, files, {"engine": "slurm", "command": command, "image": image,
+                                     "git": submission.git_commit(project.cluster_dir), **facts})
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    first = process.stdout.readline().strip()  # --parsable: "JOBID[;CLUSTER]" at submission
+    job_id = first.split(";")[0]
+    if re.fullmatch(r"\d+", job_id):
+        submission.update(folder, job_id=job_id)
+        print(f"cluster: submitted job {job_id}; record: {folder}", file=sys.stderr)
+    rest = process.stdout.read()
+    if rest:
+        print(rest, end="")
+    return process.wait()
+
+
+def sweep(project: Project, settings: dict, settings_file: Path, output: Path, sweep_file: Path,
+          trials: list[dict], indices: list[int] | None, dry_run: bool, wait: bool) -> int:
+    """The trials (all, or only `indices`) as one job array; each task runs `trial`."""
+    limit = settings["slurm"].get("max_parallel", 0)
+    selected = indices if indices is not None else list(range(len(trials)))
+    array = ",".join(str(i) for i in selected) if indices is not None else f"0-{len(trials) - 1}"
+    options = [f"--array={array}" + (f"%{limit}" if limit else ""), "--ntasks=1",
+               f"--output={output}/slurm-%A_%a.out", *resources(settings, nodes=None)]
+    preflight(settings, dry_run)
+    print(f"cluster: {len(selected)} of {len(trials)} trials -> {output}", file=sys.stderr)
+    if not dry_run:
+        output.mkdir(parents=True, exist_ok=True)
+        if not (output / "trials.json").exists():
+            (output / "trials.json").write_text(trials_json(trials))
+            shutil.copyfile(sweep_file, output / "sweep.toml")
+    return submit(project, settings, settings_file, output, "sweep.sbatch", f"{project.name}-sweep",
+                  options, [], {"sweep.toml": sweep_file}, {"kind": "sweep", "trials": selected},
+                  dry_run, wait)
+
+
+def train(project: Project, settings: dict, settings_file: Path, output: Path, nodes: int,
+          nproc: int, train_args: list[str], dry_run: bool, wait: bool) -> int:
+    options = [f"--output={output}/slurm-%j.out", *resources(settings, nodes)]
+    return submit(project, settings, settings_file, output, "train.sbatch", f"{project.name}-train",
+                  options, [str(nproc), *train_args], {}, {"kind": "train", "nodes": nodes},
+                  dry_run, wait)
+
+
+def job_ids(output: Path) -> list[str]:
+    ids = [r["job_id"] for r in submission.all_records(output) if r.get("job_id")]
+    if not ids:
+        raise ClusterError(f"no Slurm job recorded in {output}/submissions")
+    return ids
+
+
+def status(output: Path) -> int:
+    """squeue for the recorded jobs still known to the controller, then sacct when accounting runs."""
+    ids = ",".join(job_ids(output))
+    queue = subprocess.run(["squeue", "-j", ids, "-o", "%.18i %.9T %.10M %.6D %R"], text=True,
+                           capture_output=True)
+    print(queue.stdout or queue.stderr, end="")
+    if shutil.which("sacct"):
+        history = subprocess.run(["sacct", "-X", "-j", ids, "-o", "JobID%20,State,Elapsed,ExitCode,NodeList"],
+                                 text=True, capture_output=True)
+        if history.returncode == 0:
+            print(history.stdout, end="")
+    return 0
+
+
+def cancel(output: Path) -> int:
+    return subprocess.run(["scancel", *job_ids(output)]).returncode
+
+
+def log_files(output: Path, index: int | None) -> list[Path]:
+    pattern = f"slurm-*_{index}.out" if index is not None else "slurm-*.out"
+    return sorted(output.glob(pattern))
