@@ -27,7 +27,7 @@ from uv import find_uv_bin
 from tests.test_discover_releases import DRIVERS, RECORDING, discovery
 from tests.utils.project import LOCK_PYTHON, REPO
 
-TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features"]
+TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features", "runtime"]
 UV = shutil.which("uv") or find_uv_bin()
 NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from . import __version__, kubernetes, results, slurm, submission
+from .launch import launch
 from .settings import ClusterError, Project, load_settings, load_toml
 from .sweep import expand_sweep, load_trials
 from .trial import run_rank, run_trial
@@ -72,6 +73,15 @@ def parser(project: Project) -> argparse.ArgumentParser:
     rank = commands.add_parser("rank", help="run one rank of a training (in the image, under torchrun)")
     rank.add_argument("--output", type=Path, required=True)
 
+    start = commands.add_parser("launch", help="start torchrun on this node (in the image; the engine starts it)")
+    start.add_argument("--nodes", type=int, required=True)
+    start.add_argument("--nproc-per-node", type=int, default=1)
+    start.add_argument("--node-rank", type=int, help="default: SLURM_NODEID or JOB_COMPLETION_INDEX")
+    start.add_argument("--head", required=True, help="the first node's name: it hosts the rendezvous")
+    start.add_argument("--port", type=int, help="default: derived from SLURM_JOB_ID, else 29400")
+    start.add_argument("--output", required=True)
+    start.add_argument("--wait", type=float, default=120, help="seconds to wait for --head to resolve")
+
     summary = commands.add_parser("summary", help="collect the results of a sweep")
     summary.add_argument("output", type=Path)
     summary.add_argument("--metric", help="metric to rank by (default: the results' objective)")
@@ -102,8 +112,8 @@ def main(hooks: ModuleType | None = None, argv: list[str] | None = None) -> int:
         argv, passed = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
     commands = parser(project)
     args = commands.parse_args(argv)
-    if passed and args.command not in ("train", "rank"):
-        commands.error(f"options after -- are for train and rank only: {' '.join(passed)}")
+    if passed and args.command not in ("train", "rank", "launch"):
+        commands.error(f"options after -- are for train, launch and rank only: {' '.join(passed)}")
     try:
         return run(project, args, passed)
     except ClusterError as error:
@@ -117,6 +127,9 @@ def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
         return run_trial(project, args.output, args.trials, args.index, indices)
     if args.command == "rank":
         return run_rank(project, args.output, passed)
+    if args.command == "launch":
+        return launch(args.nodes, args.nproc_per_node, args.node_rank, args.head, args.port,
+                      args.output, passed, args.wait)
     if args.command == "summary":
         summary = results.summarize(args.output, args.metric, args.maximize)
         print(json.dumps(summary, indent=2) if args.json else results.render_summary(summary))

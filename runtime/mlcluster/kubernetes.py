@@ -200,29 +200,15 @@ def train_manifests(
     project: Project,
     settings: dict, nodes: int, nproc: int, output: str, name: str, train_args: list[str]
 ) -> list[dict]:
-    """A JobSet: one Indexed Job of `nodes` pods behind a headless service; each pod runs
-    torchrun with c10d rendezvous at the first pod's stable name."""
+    """A JobSet: one Indexed Job of `nodes` pods behind a headless service; each pod starts
+    torchrun (`cluster launch`) with the first pod's stable name as head."""
     name = k8s_name(name)
     folder = output_path(output)
-    # The first pod's name: <jobset>-<replicated job>-<job index>-<pod index>.<subdomain>
-    endpoint = f"{name}-node-0-0.{name}:{RENDEZVOUS_PORT}"
-    args = [
-        "python",
-        "-m",
-        "torch.distributed.run",
-        f"--nnodes={nodes}",
-        f"--nproc-per-node={nproc}",
-        "--rdzv-backend=c10d",
-        f"--rdzv-endpoint={endpoint}",
-        f"--rdzv-id={name}",
-        "--no-python",
-        "python",
-        IMAGE_CLUSTER,
-        "rank",
-        f"--output={folder}",
-        "--",
-        *train_args,
-    ]
+    # The first pod's name: <jobset>-<replicated job>-<job index>-<pod index>.<subdomain>; each
+    # pod's node rank is its completion index (JOB_COMPLETION_INDEX).
+    head = f"{name}-node-0-0.{name}"
+    args = ["python", IMAGE_CLUSTER, "launch", f"--nodes={nodes}", f"--nproc-per-node={nproc}",
+            f"--head={head}", f"--port={RENDEZVOUS_PORT}", f"--output={folder}", "--", *train_args]
     pod = pod_spec(project, settings, args)
     pod["containers"][0]["ports"] = [{"name": "rendezvous", "containerPort": RENDEZVOUS_PORT}]
     job = {

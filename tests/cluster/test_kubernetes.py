@@ -102,10 +102,10 @@ def test_jobset_for_multi_node_training(pytorch_project):
     assert (rjob["name"], rjob["replicas"], job["completions"], job["parallelism"]) == ("node", 1, 3, 3)
     assert job["completionMode"] == "Indexed" and jobset["spec"]["network"]["enableDNSHostnames"]
     args = job["template"]["spec"]["containers"][0]["args"]
-    assert args[:3] == ["python", "-m", "torch.distributed.run"]
-    assert {"--nnodes=3", "--rdzv-backend=c10d", "--rdzv-endpoint=ddp-node-0-0.ddp:29400"} <= set(args)
-    # Each rank: its snapshot and the watched training, through the image's runtime.
-    assert args[-6:] == ["python", "/app/cluster", "rank", "--output=/outputs/runs/ddp", "--", "--epochs=2"]
+    # Each pod starts torchrun through the image's runtime: the first pod's stable name as head.
+    assert args[:3] == ["python", "/app/cluster", "launch"]
+    assert {"--nodes=3", "--head=ddp-node-0-0.ddp", "--port=29400", "--output=/outputs/runs/ddp"} <= set(args)
+    assert args[-2:] == ["--", "--epochs=2"]
 
 
 @pytest.mark.parametrize("broken, message", [
