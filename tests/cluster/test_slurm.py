@@ -132,8 +132,8 @@ def test_batch_scripts_are_shellcheck_clean(project):
     assert result.returncode == 0, result.stdout
 
 
-def test_warning_seconds_setting(none_project, tmp_path):
-    root, project = none_project
+def test_warning_seconds_setting(none_project):
+    _, project = none_project
     config = shipped_settings(project)
     config["slurm"]["warning_seconds"] = 300
     assert slurm.recovery_options(config) == ["--requeue", "--open-mode=append", "--signal=B:USR2@300"]
