@@ -319,7 +319,7 @@ def test_dev_shm_fits_in_the_memory_limit(none_project):
     for too_big in ("8Gi", "9000Mi"):
         with pytest.raises(ClusterError, match="is not below memory"):
             shm(shm=too_big)
-    with pytest.raises(ClusterError, match='kubernetes.memory = .*"8Gi"'):
+    with pytest.raises(ClusterError, match=r'kubernetes.memory = .*"8Gi"'):
         shm(memory="8 GB")
 
 
