@@ -183,6 +183,9 @@ def lifecycle(project: Project, args: argparse.Namespace, settings_file: Path) -
         settings = load_settings(settings_file)
         return kubernetes.lifecycle(args.command, settings, target[1], trial, project.distributed,
                                     args.dry_run)
+    if target == ["kubernetes"]:
+        raise ClusterError(f"{args.command} kubernetes NAME: give the name the sweep or training "
+                           "was created with (the submission printed it)")
     if len(target) == 2 and target[0] == "slurm":
         target = target[1:]
     if len(target) != 1:

@@ -332,7 +332,7 @@ def sweep_manifests(
     }
     max_failed = int(k8s.get("max_failed_trials", -1))
     if max_failed >= 0:  # the sweep stops once more trials than this have failed for good
-        spec["maxFailedIndexes"] = max_failed
+        spec["maxFailedIndexes"] = min(max_failed, len(trials))  # the API allows no more
     if k8s.get("queue"):
         spec["suspend"] = True  # Kueue admits it (unsuspends) when the queue has room
     job = {

@@ -181,6 +181,8 @@ def test_sweep_job_recovers_on_its_own(none_project):
     kube.validate([job])
     pod = job["spec"]["template"]["spec"]
     assert job["spec"]["maxFailedIndexes"] == 1 and pod["activeDeadlineSeconds"] == 5400
+    (_, job) = sweep_manifests(project, shipped_settings(project, max_failed_trials=10), [{"lr": 1}] * 4, "s", "lr")
+    assert job["spec"]["maxFailedIndexes"] == 4  # at most the trials: the API refuses more
     assert pod["terminationGracePeriodSeconds"] == 300
     (_, job) = sweep_manifests(project, shipped_settings(project, time=""), [{"lr": 1}], "s", "lr")
     assert "activeDeadlineSeconds" not in job["spec"]["template"]["spec"]
@@ -359,7 +361,8 @@ def test_lifecycle_commands_on_kubernetes(project, tmp_path):
     assert lifecycle_commands("status", shipped_settings(cluster_project), "x")[0][:3] == ["kubectl", "get", "jobs,pods"]
 
     for wrong, message in ((["status", "/shared/out", "--dry-run"], "--dry-run is for Kubernetes"),
-                           (["cancel", "kube", "name"], "give a Slurm sweep's OUTPUT folder, or `kubernetes NAME`")):
+                           (["cancel", "kube", "name"], "give a Slurm sweep's OUTPUT folder, or `kubernetes NAME`"),
+                           (["logs", "kubernetes"], "logs kubernetes NAME: give the name")):
         result = run_cluster(root, *wrong)
         assert result.returncode == 2 and message in result.stderr, result.stderr
 
