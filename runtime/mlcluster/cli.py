@@ -127,7 +127,7 @@ def main(hooks: ModuleType | None = None, argv: list[str] | None = None) -> int:
         return run(project, args, passed)
     except ClusterError as error:
         print(f"cluster: error: {error}", file=sys.stderr)
-        return 2
+        return getattr(error, "exit_code", 2)  # 2: a configuration error, never retried
 
 
 def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
