@@ -12,10 +12,8 @@ import sys
 import pytest
 import yaml
 
+from scripts import release_tag
 from tests.utils.project import REPO
-
-sys.path.insert(0, str(REPO / "scripts"))
-import release_tag
 
 WORKFLOWS = sorted((REPO / ".github/workflows").glob("*.yml"))
 
