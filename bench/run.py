@@ -10,7 +10,7 @@ devcontainer CLI shares one temporary image between builds: run nothing else on 
 Both images are built on the same Docker Engine in the same run, from the same base image and the
 same pinned packages (exported from the project's uv.lock), and every figure is the median of
 --runs runs. Comparisons are ratios of figures measured side by side. Writes results.md and
-results.json to --out. Needs what the test suite needs (scripts/prepare-test-machine.sh).
+results.json to --out. Needs what the test suite needs (scripts/machine/prepare-test-machine.sh).
 
 --only picks measurement groups (default: all), so that a long run can be split into shorter
 ones; each run merges its figures into --out/results.json:

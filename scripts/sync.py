@@ -318,7 +318,7 @@ def generate_docs(src: Path, namespace: str) -> None:
     cli = shutil.which("devcontainer")
     if cli is None:
         sys.exit("the devcontainer CLI writes the features' README.md (`devcontainer features generate-docs`): "
-                 "install it (scripts/prepare-test-machine.sh, or npm install -g @devcontainers/cli)")
+                 "install it (scripts/machine/prepare-test-machine.sh, or npm install -g @devcontainers/cli)")
     result = subprocess.run([cli, "features", "generate-docs", "--project-folder", str(src), "--namespace", namespace],
                             capture_output=True, text=True)
     if result.returncode != 0:

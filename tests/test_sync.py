@@ -16,7 +16,7 @@ from hooks.versions import version_key
 from tests.utils.project import REPO, copy_repo_parts
 
 # sync.py writes the features' READMEs with the devcontainer CLI (`devcontainer features
-# generate-docs`), which scripts/prepare-test-machine.sh installs: the tests that run it through
+# generate-docs`), which scripts/machine/prepare-test-machine.sh installs: the tests that run it through
 # to the end are integration tests; the unit tests check what needs no CLI.
 NEEDS_DEVCONTAINER_CLI = pytest.mark.integration
 

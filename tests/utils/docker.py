@@ -31,7 +31,7 @@ def docker_cli() -> str:
     for candidate in ("/usr/bin/docker", "docker"):
         if shutil.which(candidate):
             return candidate
-    raise CommandError("no docker client found: run scripts/prepare-test-machine.sh")
+    raise CommandError("no docker client found: run scripts/machine/prepare-test-machine.sh")
 
 
 def run(cmd: list[str], log: Path | None = None, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
@@ -51,9 +51,9 @@ def require_engine() -> str:
     """The docker client to use; fails (never skips) when no Docker Engine answers."""
     docker = docker_cli()
     if subprocess.run([docker, "info"], capture_output=True).returncode != 0:
-        raise CommandError("Docker Engine is not running: run scripts/prepare-test-machine.sh first")
+        raise CommandError("Docker Engine is not running: run scripts/machine/prepare-test-machine.sh first")
     if not shutil.which("devcontainer"):
-        raise CommandError("devcontainer CLI missing: run scripts/prepare-test-machine.sh first")
+        raise CommandError("devcontainer CLI missing: run scripts/machine/prepare-test-machine.sh first")
     return docker
 
 

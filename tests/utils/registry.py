@@ -1,5 +1,5 @@
 """The local OCI registry (Debian's docker-registry on 127.0.0.1:5000, started by
-scripts/prepare-test-machine.sh), read through its HTTP API: manifests, layer sizes, deletion.
+scripts/machine/prepare-test-machine.sh), read through its HTTP API: manifests, layer sizes, deletion.
 
 Docker and the devcontainer CLI reach it as localhost:5000 (plain HTTP: Docker treats 127.0.0.0/8
 as insecure, the devcontainer CLI speaks plain HTTP to localhost only).
@@ -25,7 +25,7 @@ def require_registry() -> None:
     try:
         urllib.request.urlopen(f"{API}/", timeout=5).close()
     except (OSError, urllib.error.URLError) as error:
-        raise CommandError(f"no registry on 127.0.0.1:5000 ({error}): run scripts/prepare-test-machine.sh") from None
+        raise CommandError(f"no registry on 127.0.0.1:5000 ({error}): run scripts/machine/prepare-test-machine.sh") from None
 
 
 def split(image: str) -> tuple[str, str]:

@@ -27,13 +27,13 @@ from mkdocs.structure.files import File, Files
 
 # MkDocs loads this file by its path (mkdocs.yml `hooks:`): the repository root goes on sys.path
 # for the template's own modules under hooks/.
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from hooks import extension  # noqa: E402
 from hooks.versions import version_key  # noqa: E402
 
 FEATURES = ROOT / "features/src"
-GENERATED = "<!-- Generated at build time by scripts/docs_reference.py from {source}: edit that, not this page. -->\n\n"
+GENERATED = "<!-- Generated at build time by docs/plugins/reference.py from {source}: edit that, not this page. -->\n\n"
 
 
 def cell(value) -> str:
@@ -89,7 +89,7 @@ def questions_page() -> str:
             lists = "<br>".join(f"{f}: {cell(values(**{**defaults, 'framework': f}))}" for f in frameworks)
             shown_for = ", ".join(f"`{a}={defaults[a]}`" for a in follows)
             return lists + (f"<br>(shown for the defaults {shown_for}; the list follows the answers)" if follows else "")
-        raise PluginError(f"copier.yml: choices depending on {sorted(needs)}: teach scripts/docs_reference.py")
+        raise PluginError(f"copier.yml: choices depending on {sorted(needs)}: teach docs/plugins/reference.py")
 
     lines = [GENERATED.format(source="copier.yml"), "# Questions\n",
              "Every question of `copier.yml`, in the order asked. Give any answer up front with "
