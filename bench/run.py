@@ -38,10 +38,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# Run by its path: the repository root goes on sys.path for scripts/machine/testbed.py, the test
+# machine as the tests use it too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.utils.docker import docker_cli
-from tests.utils.project import HOST_CA_BUNDLE, render, trust_host_ca
-from tests.utils.registry import REGISTRY, layers, require_registry
+from scripts.machine.testbed import HOST_CA_BUNDLE, REGISTRY, docker_cli, layers, render, require_registry, trust_host_ca
 
 GROUPS = ["copy", "lock", "payload", "builds", "image", "breakdown", "ship", "upgrade"]
 BENCH_IMAGE = f"{REGISTRY}/mltemplate-bench/ours"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from scripts.machine.testbed import REGISTRY, manifest, require_registry, tags
 from tests.utils.docker import DevContainer, run
 from tests.utils.project import REPO
-from tests.utils.registry import REGISTRY, manifest, require_registry, tags
 
 pytestmark = pytest.mark.integration
 
