@@ -24,10 +24,11 @@ from jinja2.ext import Extension
 def load_module(path: Path, name: str | None = None):
     """The Python file at path, run as a module of its own (by default named after its full path).
 
-    This file is loaded by its path (copier-template-extensions, and hooks/cookiecutter_bridge.py),
-    so the modules beside it are reached the same way; and `copier update` renders two template
-    versions in one process, where a plain `import` would hand the second one the first one's
-    cached module. The repository's tools and tests load files by path through this function."""
+    copier-template-extensions loads this file by its path, as a module of no package (its
+    "local extensions", https://github.com/copier-org/copier-template-extensions), so the modules
+    beside it are reached the same way, with no sys.path edit; and `copier update` renders two
+    template versions in one process, where a plain `import` would hand the second one the first
+    one's cached module. The repository's tools and tests load files by path through this function."""
     spec = importlib.util.spec_from_file_location(name or f"template_{path.stem}_{abs(hash(path))}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
