@@ -16,7 +16,6 @@ Two pieces run in different processes:
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -24,24 +23,17 @@ from pathlib import Path
 import yaml
 from jinja2.ext import Extension
 
+from hooks import extension  # cookiecutter imports this module with the template's folder on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 # Template references Copier resolves itself (and records as given in .copier-answers.yml).
 COPIER_PREFIXES = ("gh:", "gl:", "git@", "git+", "https://", "http://", "ssh://", "file://")
 
 
-def _load_extension():
-    """hooks/extension.py, by path (as Copier loads it): its slug filter names the project folder."""
-    path = ROOT / "hooks/extension.py"
-    spec = importlib.util.spec_from_file_location(f"template_extension_{abs(hash(path))}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class CookiecutterExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
-        environment.filters["slug"] = _load_extension().slug
+        environment.filters["slug"] = extension.slug
         environment.globals["cwd"] = os.getcwd
 
 

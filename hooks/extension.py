@@ -21,17 +21,21 @@ from jinja2 import pass_context
 from jinja2.ext import Extension
 
 
-def _load_versions():
-    """This template's own resolver and data. `copier update` renders two template versions in one
-    process, so a plain `import` would hand the second one the first one's cached module."""
-    path = Path(__file__).resolve().parent / "versions.py"
-    spec = importlib.util.spec_from_file_location(f"template_versions_{abs(hash(path))}", path)
+def load_module(path: Path, name: str | None = None):
+    """The Python file at path, run as a module of its own (by default named after its full path).
+
+    copier-template-extensions loads this file by its path, as a module of no package (its
+    "local extensions", https://github.com/copier-org/copier-template-extensions), so the modules
+    beside it are reached the same way, with no sys.path edit; and `copier update` renders two
+    template versions in one process, where a plain `import` would hand the second one the first
+    one's cached module. The repository's tools and tests load files by path through this function."""
+    spec = importlib.util.spec_from_file_location(name or f"template_{path.stem}_{abs(hash(path))}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-versions = _load_versions()
+versions = load_module(Path(__file__).resolve().parent / "versions.py")  # this template's resolver and data
 
 MAX_NAME_LENGTH = 64  # the name becomes the package, the Jupyter kernel and image names
 # Names a project package must not take: it would hide the library (or folder) of that name.

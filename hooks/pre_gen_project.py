@@ -5,7 +5,6 @@ so the line below is where they arrive; a non-zero exit makes cookiecutter remov
 The work is in hooks/cookiecutter_bridge.py.
 """
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -14,7 +13,9 @@ CONTEXT = json.loads(r"""{{ cookiecutter | jsonify }}""")
 
 project_dir = Path.cwd()
 root = Path(CONTEXT["__cwd"], CONTEXT["_repo_dir"]).resolve()
-spec = importlib.util.spec_from_file_location("cookiecutter_bridge", root / "hooks/cookiecutter_bridge.py")
-bridge = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bridge)
-sys.exit(bridge.generate(CONTEXT, project_dir))
+# Cookiecutter runs this file as a script from a folder of its own: the template's folder goes on
+# sys.path so that the bridge, and what it imports, import as they do in cookiecutter's process.
+sys.path.insert(0, str(root))
+from hooks import cookiecutter_bridge  # noqa: E402
+
+sys.exit(cookiecutter_bridge.generate(CONTEXT, project_dir))

@@ -27,17 +27,18 @@ def load(path: Path = DATA_FILE) -> dict:
 
 def project_pythons() -> list[str]:
     """The Pythons a project can choose, oldest first."""
-    return sorted(load()["python"]["project"], key=_key)
+    return sorted(load()["python"]["project"], key=version_key)
 
 
-def _key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """"3.10" -> (3, 10): the sort key of a dotted release number ("3.9" before "3.10")."""
     return tuple(int(part) for part in version.split("."))
 
 
 def releases(framework: str) -> list[str]:
     """Known releases of a framework, newest first (none for framework "none")."""
     known = load()["frameworks"].get(framework, {}).get("releases", {})
-    return sorted(known, key=_key, reverse=True)
+    return sorted(known, key=version_key, reverse=True)
 
 
 def release(framework: str, version: str) -> dict:
@@ -50,13 +51,13 @@ def releases_for_python(framework: str, python: str) -> list[str]:
 
 def built_cudas(framework: str, version: str) -> list[str]:
     """The CUDAs a release is built for, newest first."""
-    return sorted(release(framework, version)["cuda"], key=_key, reverse=True)
+    return sorted(release(framework, version)["cuda"], key=version_key, reverse=True)
 
 
 def cuda_versions(framework: str) -> list[str]:
     """Every CUDA some release of the framework is built for, newest first."""
     found = {c for v in releases(framework) for c in release(framework, v)["cuda"]}
-    return sorted(found, key=_key, reverse=True)
+    return sorted(found, key=version_key, reverse=True)
 
 
 def resolve_framework_version(framework: str, answer: str, python: str) -> str:

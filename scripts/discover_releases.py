@@ -44,7 +44,13 @@ from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name as normalize  # PEP 503 project names
 from packaging.version import InvalidVersion, Version
+
+# Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
+# the template's own modules under hooks/ (hooks/versions.py: the version data and its sort key).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hooks.versions import version_key
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data/versions.yml"
@@ -63,10 +69,6 @@ DISTRIBUTIONS = {"pytorch": "torch", "tensorflow": "tensorflow", "jax": "jax"}  
 
 class Refused(Exception):
     """A fact that cannot be derived: the message says where a maintainer finds it."""
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 # --- the index --------------------------------------------------------------------------------------
@@ -228,10 +230,6 @@ class Release:
         if self.compute_from:
             text += f"  # compute carried forward from {self.compute_from}: not in package metadata"
         return text
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
 
 
 def missing_versions(all_versions: list[str], known: list[str], files: dict) -> list[str]:

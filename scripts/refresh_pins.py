@@ -18,8 +18,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "hooks"))
-import versions  # noqa: E402
+# Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
+# the template's own modules under hooks/ (hooks/versions.py: the version data and its sort key).
+sys.path.insert(0, str(ROOT))
+from hooks import versions  # noqa: E402
 
 # lock file -> the packages pinned in it (each at the version pinned now, unless given)
 TARGETS = {

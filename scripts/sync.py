@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
@@ -41,6 +40,12 @@ from pathlib import Path
 
 import yaml
 from jinja2 import Environment, meta
+
+# Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
+# the template's own modules under hooks/ (hooks/versions.py: the version data and its sort key).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hooks import cookiecutter_bridge, extension
+from hooks.versions import version_key
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data/versions.yml"
@@ -61,10 +66,6 @@ LIBRARY_COPIES = {
 MARKDOWN = [ROOT / "README.md", ROOT / "docs/cuda-features.md", ROOT / "docs/env-doctor.md",
             *(FEATURES / f / "NOTES.md" for f in ("cuda", "cudnn", "env-doctor", "jupyterlab"))]
 BLOCK = re.compile(r"(<!-- sync:([\w.-]+) -->)(.*?)(<!-- /sync:\2 -->)", re.S)
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
 
 
 def header(source: str, comment: str = "#") -> str:
@@ -197,22 +198,14 @@ def library_copy(source: Path, facts: Facts) -> Callable[[], str]:
 
 # --- cookiecutter.json from copier.yml ---------------------------------------------------------------
 
-def load_module(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def cookiecutter_json() -> str:
     """Copier's questions for cookiecutter: each answer is free text (or yes/no), its default
     Copier's, its prompt Copier's help naming the choices. Choices are not cookiecutter lists:
     Copier checks every answer, so a refused one gets Copier's message whichever door it came in
     by. Questions Copier never asks (`when: false`) become private `__` variables, rendered but not
     asked; `__project_slug` names the project folder."""
-    bridge = load_module(ROOT / "hooks/cookiecutter_bridge.py")
+    bridge = cookiecutter_bridge
     questions = bridge.questions()
-    extension = load_module(ROOT / "hooks/extension.py")
     jinja = Environment(extensions=[extension.VersionsExtension])
     variable = {key: f"__{key}" if bridge.computed(q) else key for key, q in questions.items()}
 
@@ -325,7 +318,7 @@ def generate_docs(src: Path, namespace: str) -> None:
     cli = shutil.which("devcontainer")
     if cli is None:
         sys.exit("the devcontainer CLI writes the features' README.md (`devcontainer features generate-docs`): "
-                 "install it (scripts/prepare-test-machine.sh, or npm install -g @devcontainers/cli)")
+                 "install it (scripts/machine/prepare-test-machine.sh, or npm install -g @devcontainers/cli)")
     result = subprocess.run([cli, "features", "generate-docs", "--project-folder", str(src), "--namespace", namespace],
                             capture_output=True, text=True)
     if result.returncode != 0:

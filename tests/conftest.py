@@ -7,9 +7,10 @@ import shutil
 
 import pytest
 
-from tests.utils.docker import require_engine, run
 from tests.utils.figures import FIGURES
-from tests.utils.project import HOST_CA_BUNDLE, REPO
+
+# tests/utils/docker.py and project.py import the Docker SDK and copier: imported by the fixtures
+# that need them, so that tests/gpu runs on a GPU machine that has neither.
 
 TEST_BASE_IMAGE = "mltemplate-test-base:bookworm"
 
@@ -17,6 +18,8 @@ TEST_BASE_IMAGE = "mltemplate-test-base:bookworm"
 @pytest.fixture(scope="session")
 def docker(tmp_path_factory) -> str:
     """The docker client, also first on PATH: `devcontainer features test` has no --docker-path."""
+    from tests.utils.docker import require_engine
+
     client = require_engine()
     if client != "docker":
         shim = tmp_path_factory.mktemp("docker-shim")
@@ -28,11 +31,14 @@ def docker(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def test_base_image(docker) -> str:
     """debian:bookworm that trusts this machine's CA bundle, for feature tests outside the template,
-    built by scripts/make-feature-test-base.sh (the documented way to run a feature test alone).
+    built by scripts/machine/make-feature-test-base.sh (the documented way to run a feature test alone).
 
     (Generated projects get the same trust through .devcontainer/certs, the template's own way.)
     """
-    run([str(REPO / "scripts/make-feature-test-base.sh")],
+    from tests.utils.docker import run
+    from tests.utils.project import HOST_CA_BUNDLE, REPO
+
+    run([str(REPO / "scripts/machine/make-feature-test-base.sh")],
         env={"DOCKER": docker, "FEATURE_TEST_BASE": TEST_BASE_IMAGE, "CA_BUNDLE": str(HOST_CA_BUNDLE)})
     return TEST_BASE_IMAGE
 

@@ -26,7 +26,7 @@ QUESTIONS = cookiecutter_bridge.questions()
 FRAMEWORKS = [value for _, value in extension.choice_pairs(QUESTIONS["framework"]["choices"])]
 ACCELERATORS = list(QUESTIONS["accelerator"]["choices"].values())
 PYTORCH_OLDEST = versions.releases("pytorch")[-1]
-PYTORCH_OLDEST_CUDA = min(versions.release("pytorch", PYTORCH_OLDEST)["cuda"], key=versions._key)
+PYTORCH_OLDEST_CUDA = min(versions.release("pytorch", PYTORCH_OLDEST)["cuda"], key=versions.version_key)
 NEWEST_CUDA = versions.cuda_versions("pytorch")[0]
 
 # Every framework with every accelerator; the other answers off their defaults along the way.
@@ -96,7 +96,7 @@ def assert_same_tree(left: Path, right: Path) -> None:
 @pytest.mark.parametrize("answers", MATRIX, ids=lambda a: ",".join(f"{k}={v}" for k, v in a.items()))
 def test_cookiecutter_project_is_copier_project(tmp_path, config_file, answers):
     made = run_cookiecutter(tmp_path / "cookiecutter", config_file, answers)
-    slug = cookiecutter_bridge._load_extension().slug(answers.get("project_name", QUESTIONS["project_name"]["default"]))
+    slug = extension.slug(answers.get("project_name", QUESTIONS["project_name"]["default"]))
     assert made == tmp_path / "cookiecutter" / slug  # the folder is named like the project
     copied = render(tmp_path / "copier" / slug, **answers)
     assert_same_tree(made, copied)

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import pytest
 import yaml
 
+from scripts import discover_releases as discovery
 from tests.utils.project import REPO
-
-sys.path.insert(0, str(REPO / "scripts"))
-import discover_releases as discovery
 
 RECORDING = REPO / "tests/data/index-2026-discovery.json"
 # What the discovery added on that day, and the one fact given by hand (NVIDIA's release notes).

@@ -1,7 +1,7 @@
-"""scripts/gpu_check.py's pure parts: notebook cell extraction, the answers file, the arch list
-against a compute capability. (Its schema validator is tested in tests/env_doctor/test_schema.py;
-the whole script runs in tests/integration/test_project.py, inside the default project's
-devcontainer.)"""
+"""The GPU checks' pure parts (tests/utils/gpu_check.py): notebook cell extraction, the answers
+file, the arch list against a compute capability. (The schema check is tested in
+tests/env_doctor/test_schema.py; the whole suite, tests/gpu/, runs in
+tests/integration/test_project.py, inside the default project's devcontainer.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.utils.gpu_check import gpu_check
+from tests.utils import gpu_check
 from tests.utils.project import render
 
 

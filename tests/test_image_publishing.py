@@ -4,7 +4,6 @@ devcontainer configurations, the publish script's tags and environment hash, the
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,16 +13,9 @@ import pytest
 import yaml
 from mlcluster.settings import ClusterError, job_image, load_settings
 
-from hooks.extension import image_error, published_image, registry_host
+from hooks.extension import image_error, load_module, published_image, registry_host
 from tests.utils.project import render
 from tests.utils.tools import tool
-
-
-def load_module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def config(root: Path, name: str = "devcontainer.json") -> dict:

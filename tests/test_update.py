@@ -24,6 +24,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from uv import find_uv_bin
 
+from hooks.versions import version_key
 from tests.test_discover_releases import DRIVERS, RECORDING, discovery
 from tests.utils.project import LOCK_PYTHON, REPO
 
@@ -43,7 +44,7 @@ def versions_yml(text: str) -> dict:
 
 def newest_torch() -> str:
     releases = yaml.safe_load((REPO / "data/versions.yml").read_text())["frameworks"]["pytorch"]["releases"]
-    return max(releases, key=lambda v: tuple(map(int, v.split("."))))
+    return max(releases, key=version_key)
 
 
 @pytest.fixture(scope="module")

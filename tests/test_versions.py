@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import tomllib
 
 import pytest
 
-from tests.utils.project import LOCK_PYTHON, REPO, render
-
-sys.path.insert(0, str(REPO / "hooks"))
-import versions
+from hooks import versions
+from tests.utils.project import LOCK_PYTHON, render
 
 
 def dependencies(root) -> list[str]:

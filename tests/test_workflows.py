@@ -12,10 +12,8 @@ import sys
 import pytest
 import yaml
 
+from scripts import release_tag
 from tests.utils.project import REPO
-
-sys.path.insert(0, str(REPO / "scripts"))
-import release_tag
 
 WORKFLOWS = sorted((REPO / ".github/workflows").glob("*.yml"))
 
@@ -80,6 +78,6 @@ def test_release_workflow_checks_then_publishes_every_feature():
     assert publish["needs"] == "check" and publish["permissions"]["packages"] == "write"
     command = publish["steps"][-1]["run"]
     assert command.startswith("devcontainer features publish --registry ghcr.io") and command.endswith(" ./features/src")
-    prepare = (REPO / "scripts/prepare-test-machine.sh").read_text()
+    prepare = (REPO / "scripts/machine/prepare-test-machine.sh").read_text()
     pinned = re.search(r'DEVCONTAINER_CLI_VERSION="\$\{DEVCONTAINER_CLI_VERSION:-([\d.]+)\}"', prepare)[1]
     assert workflow["env"]["DEVCONTAINER_CLI_VERSION"] == pinned

@@ -20,6 +20,11 @@ USAGE = """\
   python3 cluster sweep kubernetes --output lr-search --dry-run > sweep.json
   python3 cluster summary /shared/runs/lr-search
   python3 cluster status|cancel|logs|resubmit /shared/runs/lr-search
+  python3 cluster status|cancel|logs kubernetes NAME
+"""
+LIFECYCLE_USAGE = """\
+  python3 cluster status /shared/runs/lr-search        # Slurm: the sweep's output folder
+  python3 cluster status kubernetes project-lr-search  # Kubernetes: the name it was created with
 """
 TRAIN_USAGE = """\
   python3 cluster train slurm --nodes 2 --output /shared/runs/ddp -- --epochs=5
@@ -88,14 +93,18 @@ def parser(project: Project) -> argparse.ArgumentParser:
     summary.add_argument("--maximize", action="store_true", help="higher is better")
     summary.add_argument("--json", action="store_true", help="print summary.json")
 
-    for name, text in (("status", "the state of the jobs submitted into OUTPUT"),
-                       ("cancel", "cancel the jobs submitted into OUTPUT")):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("output", type=Path)
-
-    logs = commands.add_parser("logs", help="print a trial's log (Slurm), or all logs")
-    logs.add_argument("output", type=Path)
-    logs.add_argument("--trial", type=int, help="the trial's index")
+    # Slurm: the OUTPUT folder (its submissions are recorded there); Kubernetes: `kubernetes NAME`,
+    # the object name a sweep or training was submitted with.
+    for name, text in (("status", "the state of the jobs and pods"),
+                       ("cancel", "cancel the jobs (Kubernetes: delete them and their pods)"),
+                       ("logs", "print the logs (Slurm: a trial's log files; Kubernetes: the pods')")):
+        command = commands.add_parser(name, help=text, epilog=LIFECYCLE_USAGE,
+                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_argument("target", metavar="OUTPUT | kubernetes NAME", nargs="+",
+                             help="a Slurm sweep's output folder, or `kubernetes` and the job's name")
+        if name == "logs":
+            command.add_argument("--trial", type=int, help="the trial's index (a training: the node's)")
+        command.add_argument("--dry-run", action="store_true", help="Kubernetes: print the kubectl commands")
 
     resubmit = commands.add_parser("resubmit", help="submit again only the trials not done")
     resubmit.add_argument("output", type=Path)
@@ -118,7 +127,7 @@ def main(hooks: ModuleType | None = None, argv: list[str] | None = None) -> int:
         return run(project, args, passed)
     except ClusterError as error:
         print(f"cluster: error: {error}", file=sys.stderr)
-        return 2
+        return getattr(error, "exit_code", 2)  # 2: a configuration error, never retried
 
 
 def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
@@ -134,18 +143,9 @@ def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
         summary = results.summarize(args.output, args.metric, args.maximize)
         print(json.dumps(summary, indent=2) if args.json else results.render_summary(summary))
         return 1 if results.unfinished(summary) else 0
-    if args.command == "status":
-        return slurm.status(args.output)
-    if args.command == "cancel":
-        return slurm.cancel(args.output)
-    if args.command == "logs":
-        files = slurm.log_files(args.output, args.trial)
-        if not files:
-            raise ClusterError(f"no Slurm log in {args.output} for that trial")
-        for path in files:
-            print(f"==> {path} <==\n{path.read_text()}")
-        return 0
     settings_file = args.settings or project.cluster_dir / "settings.toml"
+    if args.command in ("status", "cancel", "logs"):
+        return lifecycle(project, args, settings_file)
     if args.command == "resubmit":
         return resubmit(project, args, settings_file)
     settings = load_settings(settings_file)
@@ -155,10 +155,11 @@ def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
         if args.engine == "slurm":
             return slurm.sweep(project, settings, settings_file, Path(output).resolve(), args.sweep,
                                trials, None, args.dry_run, args.wait)
-        name = args.name or f"{project.name}-{Path(output).name}"
+        name = kubernetes.k8s_name(args.name or f"{project.name}-{Path(output).name}")
         manifests = kubernetes.sweep_manifests(project, settings, trials, output, name)
         print(f"cluster: {len(trials)} trials -> {kubernetes.output_path(output)} on claim "
-              f"{settings['kubernetes'].get('output_claim')}", file=sys.stderr)
+              f"{settings['kubernetes'].get('output_claim')}; Job {name} "
+              f"(python3 cluster status|logs|cancel kubernetes {name})", file=sys.stderr)
         return kubernetes.create(manifests, args.dry_run)
     nproc_default = settings[args.engine if args.engine == "slurm" else "kubernetes"].get(
         "gpus_per_node" if args.engine == "slurm" else "gpus")
@@ -166,9 +167,43 @@ def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
     if args.engine == "slurm":
         return slurm.train(project, settings, settings_file, Path(output).resolve(), args.nodes,
                            nproc, passed, args.dry_run, args.wait)
-    name = args.name or f"{project.name}-{Path(output).name}"
+    name = kubernetes.k8s_name(args.name or f"{project.name}-{Path(output).name}")
     manifests = kubernetes.train_manifests(project, settings, args.nodes, nproc, output, name, passed)
+    print(f"cluster: {args.nodes} nodes -> {kubernetes.output_path(output)}; JobSet {name} "
+          f"(python3 cluster status|logs|cancel kubernetes {name})", file=sys.stderr)
     return kubernetes.create(manifests, args.dry_run)
+
+
+def lifecycle(project: Project, args: argparse.Namespace, settings_file: Path) -> int:
+    """status, cancel, logs: of a Slurm sweep by its OUTPUT folder, of a Kubernetes sweep or
+    training by `kubernetes NAME`."""
+    target = args.target
+    trial = getattr(args, "trial", None)
+    if len(target) == 2 and target[0] == "kubernetes":
+        settings = load_settings(settings_file)
+        return kubernetes.lifecycle(args.command, settings, target[1], trial, project.distributed,
+                                    args.dry_run)
+    if target == ["kubernetes"]:
+        raise ClusterError(f"{args.command} kubernetes NAME: give the name the sweep or training "
+                           "was created with (the submission printed it)")
+    if len(target) == 2 and target[0] == "slurm":
+        target = target[1:]
+    if len(target) != 1:
+        raise ClusterError(f"{args.command}: give a Slurm sweep's OUTPUT folder, or "
+                           f"`kubernetes NAME`, not {' '.join(target)}")
+    if args.dry_run:
+        raise ClusterError("--dry-run is for Kubernetes (it prints the kubectl commands)")
+    output = Path(target[0])
+    if args.command == "status":
+        return slurm.status(output)
+    if args.command == "cancel":
+        return slurm.cancel(output)
+    files = slurm.log_files(output, trial)
+    if not files:
+        raise ClusterError(f"no Slurm log in {output} for that trial")
+    for path in files:
+        print(f"==> {path} <==\n{path.read_text()}")
+    return 0
 
 
 def resubmit(project: Project, args: argparse.Namespace, settings_file: Path) -> int:

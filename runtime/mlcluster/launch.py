@@ -15,6 +15,13 @@ from .settings import ClusterError
 FIRST_PORT, PORTS = 20000, 20000  # ports derived from the job ID: 20000-39999
 
 
+class HeadNotFound(ClusterError):
+    """The head's name did not resolve in time: the cluster's fault (DNS, a lost pod), worth a
+    restart, unlike a configuration error (exit 2, which the engines do not retry)."""
+
+    exit_code = 3
+
+
 def job_port(job_id: str | None = None) -> int:
     """A rendezvous port derived from the job, so that two trainings sharing a node differ; a
     requeued Slurm job (same ID) takes the next one, its previous run's may still be held."""
@@ -43,7 +50,7 @@ def wait_for_address(host: str, timeout: float, interval: float = 1.0) -> str:
             address = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][4][0]
         except socket.gaierror:
             if time.monotonic() >= deadline:
-                raise ClusterError(f"the head node's name {host} did not resolve in {timeout:.0f} s") from None
+                raise HeadNotFound(f"the head node's name {host} did not resolve in {timeout:.0f} s") from None
             if not waited:
                 print(f"cluster: waiting for {host} to resolve", file=sys.stderr, flush=True)
                 waited = True

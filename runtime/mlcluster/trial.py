@@ -153,8 +153,8 @@ def previous_attempts(params_file: Path) -> int:
 
 def run_rank(project: Project, output: Path, arguments: list[str]) -> int:
     """One rank of a multi-node training (torchrun starts one per process): its env-doctor
-    snapshot first (env-doctor/rank-N.json), the engine's facts (engine/rank-N.json), then the training under env-doctor watch
-    (watch/rank-N.json), stop signals passed on."""
+    snapshot first (env-doctor/rank-N.json), the engine's facts (engine/rank-N.json), then the
+    training under env-doctor watch (watch/rank-N.json), stop signals passed on."""
     rank = os.environ.get("RANK")
     if rank is None:
         raise ClusterError("no RANK: `rank` runs under torchrun (torchrun --no-python ...)")

@@ -36,6 +36,16 @@ def test_head_address_is_waited_for_then_refused_with_the_reason():
     assert time.monotonic() - started < 10
 
 
+def test_a_head_that_never_resolves_is_not_a_configuration_error(tmp_path):
+    """Exit 2 means a configuration error, which the engines' failure policies do not retry; a head
+    whose name never resolves is the cluster's fault, worth a restart: another exit status."""
+    from mlcluster.cli import main
+
+    code = main(None, ["launch", "--nodes=2", "--head=no-such-head.invalid", "--node-rank=1",
+                       f"--output={tmp_path}", "--wait=0"])
+    assert code == 3
+
+
 def test_torchrun_gets_a_static_rank_and_runs_each_process_as_a_rank():
     command = torchrun_command(2, 4, 1, "node1", 21234, "/out", ["--epochs=3"])
     assert command[1:3] == ["-m", "torch.distributed.run"]

@@ -7,21 +7,12 @@ from __future__ import annotations
 import copy
 import json
 
-import jsonschema
 import pytest
 from env_doctor import bench, cli
 
 from tests.utils.env_doctor_cli import run
 from tests.utils.fake_nvml import H100, FakeNVML, torch_fw
-from tests.utils.gpu_check import gpu_check
-
-SCHEMA = json.loads(gpu_check.SCHEMA_FILE.read_text())
-
-
-def schema_errors(document, kind):
-    own = gpu_check.schema_errors(document, {"$ref": f"#/$defs/{kind}"}, SCHEMA)
-    strict = list(jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": SCHEMA["$defs"]}).iter_errors(document))
-    return own + [e.message for e in strict]
+from tests.utils.gpu_check import schema_errors
 
 
 def test_figure_statistics():

@@ -1,27 +1,24 @@
-"""How scripts/gpu_check.py judges env-doctor's report on a GPU machine, fed real env-doctor output
-with a fake NVML (the test machines have no GPU; docs/gpu-check.md runs the real one)."""
+"""How the GPU checks (tests/gpu/, judging in tests/utils/gpu_check.py) judge env-doctor's report on
+a GPU machine, fed real env-doctor output with a fake NVML (the test machines have no GPU;
+docs/gpu-check.md runs the real one)."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import pytest
 from env_doctor import facts
 
+from tests.utils import gpu_check
 from tests.utils.env_doctor_cli import report, run
 from tests.utils.fake_nvml import H100, FakeNVML, torch_fw
-from tests.utils.gpu_check import gpu_check
 
 NVML_H100 = {"count": 1, "driver": "550.54.14", "names": [H100["name"]]}
 
 
 def judge(capsys, tmp_path, nvml) -> dict:
     data = report(capsys)[1]
-    session = gpu_check.Session(tmp_path / "out")
-    gpu_check.check_report_facts(session, data, nvml)
-    capsys.readouterr()
-    return {r["check"]: r for r in session.results}
+    return {r["check"]: r for r in gpu_check.check_report_facts(data, nvml)}
 
 
 def test_a_good_gpu_report_passes(env, capsys, tmp_path, monkeypatch):
@@ -82,11 +79,10 @@ def test_the_snapshot_diff_must_name_the_driver_and_the_gpu(env, capsys, tmp_pat
     env.nvml = FakeNVML(gpus=[H100])
     env.frameworks = [torch_fw()]
     (tmp_path / "gpu-snapshot.json").write_text(run(capsys, "snapshot")[1])
-    session = gpu_check.Session(tmp_path / "out")
-    schema = json.loads(gpu_check.SCHEMA_FILE.read_text())
-    gpu_check.check_snapshot(session, gpu_check.EnvDoctor(sys.executable), schema, sys.executable, None, nvml,
-                             tmp_path / "gpu-snapshot.json")
-    results = {r["check"]: r for r in session.results}
+    (tmp_path / "out").mkdir()
+    ed = gpu_check.EnvDoctor(sys.executable, gpu_check.Log(tmp_path / "out/gpu-check.log"))
+    checked, _ = gpu_check.check_snapshot(ed, sys.executable, None, nvml, tmp_path / "gpu-snapshot.json", tmp_path / "out")
+    results = {r["check"]: r for r in checked}
     assert results["env-doctor snapshot"]["status"] == "PASS"
     assert (results["snapshot diff"]["status"], results["snapshot diff"]["detail"]) == (status, detail)
     assert "no GPU" in (tmp_path / "out/diff.txt").read_text()

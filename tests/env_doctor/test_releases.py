@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from env_doctor.common import EXIT_OK, EXIT_PROBLEMS, load_versions
 
+from hooks.versions import version_key
 from tests.utils.env_doctor_cli import checks, report, run
 
 
 def newest(framework: str, python: str) -> str:
     releases = load_versions()["frameworks"][framework]["releases"]
-    return max((v for v, r in releases.items() if python in r["python"]), key=lambda v: tuple(map(int, v.split("."))))
+    return max((v for v, r in releases.items() if python in r["python"]), key=version_key)
 
 
 def project(tmp_path, answer: str, locked: str, framework: str = "pytorch", package: str = "torch") -> None:

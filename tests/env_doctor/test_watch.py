@@ -12,16 +12,14 @@ import time
 from pathlib import Path
 
 import env_doctor
-import jsonschema
 import pytest
 from env_doctor import cli, runtime
 from env_doctor.common import EXIT_USAGE
 
 from tests.utils.env_doctor_cli import run
 from tests.utils.fake_nvml import A100, GIB, H100, FakeNVML
-from tests.utils.gpu_check import gpu_check
+from tests.utils.gpu_check import schema_errors
 
-SCHEMA = json.loads(gpu_check.SCHEMA_FILE.read_text())
 ENV_DOCTOR_SRC = Path(env_doctor.__file__).resolve().parent.parent
 TICKS = runtime.CLOCK_TICKS
 
@@ -94,12 +92,6 @@ def kinds(summary):
     return [item["kind"] for item in summary["verdict"]]
 
 
-def schema_errors(document):
-    own = gpu_check.schema_errors(document, {"$ref": "#/$defs/watch"}, SCHEMA)
-    strict = list(jsonschema.Draft202012Validator({"$ref": "#/$defs/watch", "$defs": SCHEMA["$defs"]}).iter_errors(document))
-    return own + [e.message for e in strict]
-
-
 def test_idle_gpu_and_one_busy_core_names_the_thread_setting(machine, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     machine.spawn(100, 1, threads=1)
@@ -108,7 +100,7 @@ def test_idle_gpu_and_one_busy_core_names_the_thread_setting(machine, monkeypatc
     assert summary["gpus"][0]["used"] is False and summary["gpus"][0]["utilization_mean"] == 0
     assert kinds(summary) == ["gpus-unused", "cpu-bound-one-core"]
     assert summary["verdict"][1]["message"] == "CPU-bound on one core: 1.0 of 16 CPUs used (OMP_NUM_THREADS=1 set)"
-    assert schema_errors(dict(summary, command=["python", "train.py"], interval_s=1.0, exit_code=0)) == []
+    assert schema_errors(dict(summary, command=["python", "train.py"], interval_s=1.0, exit_code=0), "watch") == []
 
 
 def test_busy_gpu_matched_by_pid_is_compute_bound(machine):
@@ -193,7 +185,7 @@ def test_watch_runs_a_command_and_passes_its_exit_code(capsys, tmp_path):
     assert summary["exit_code"] == 5 and summary["samples"] >= 5 and summary["command"][0] == sys.executable
     assert summary["cpu"]["used_mean"] > 0.5  # a busy loop, generously: other jobs share this machine
     assert summary["overhead"]["percent_of_one_cpu"] < 10
-    assert schema_errors(summary) == []
+    assert schema_errors(summary, "watch") == []
     assert "verdict:" in capsys.readouterr().err
 
 
@@ -227,7 +219,7 @@ def test_notebook_context_manager_watches_this_process(tmp_path, monkeypatch, ca
             pass
     assert result["pid"] == os.getpid() and result["command"] is None and result["samples"] >= 4
     assert result["cpu"]["used_mean"] > 0.5
-    assert schema_errors(result) == []
+    assert schema_errors(result, "watch") == []
     assert "verdict:" in capsys.readouterr().out
 
 

@@ -3,6 +3,7 @@ job image, built once."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from tests.utils.project import render, trust_host_ca
 
 CLUSTER_ANSWERS = {"project_name": "Cluster Lab", "framework": "pytorch", "accelerator": "cuda",
                    "python_version": "3.11", "jupyterlab": False}
-CLUSTER_JOB_IMAGE = "mltemplate-cluster-test:job"
+# A tag of its own per test session (CLUSTER_JOB_IMAGE), so that two sessions on one machine
+# do not remove each other's image.
+CLUSTER_JOB_IMAGE = os.environ.get("CLUSTER_JOB_IMAGE", f"mltemplate-cluster-test:job-{os.getpid()}")
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,20 @@ test_publish.py's), its ENTRYPOINT
 with the manifest's args, the env the controllers inject (JOB_COMPLETION_INDEX; for the JobSet the
 pods' stable names <jobset>-node-0-<i>.<jobset> on one network), runAsUser/runAsGroup/fsGroup,
 a read-only root file system with /tmp and /dev/shm in memory, the claim as a host folder owned by
-the fsGroup, the ConfigMap as a folder of its keys.
+the fsGroup, the ConfigMap as a folder of its keys, the grace period as `docker stop`'s timeout
+(SIGTERM to the ENTRYPOINT, SIGKILL after it).
 
-Not proven here: scheduling, the Job/JobSet controllers themselves, Kueue admission, GPUs, DNS
-of a real headless service, a real PersistentVolume.
+Not proven here: scheduling, the Job/JobSet controllers themselves (podFailurePolicy, retries,
+restarts: the retry is started by hand here), Kueue admission, GPUs, DNS of a real headless
+service (a Docker network alias stands in, given late to the head on purpose), a real
+PersistentVolume, kubectl against an API server.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -27,11 +31,13 @@ from tests.cluster.conftest import project_of
 from tests.integration.conftest import CLUSTER_JOB_IMAGE
 from tests.utils import kube
 from tests.utils.docker import engine, run
+from tests.utils.figures import record
 
 pytestmark = pytest.mark.integration
 
 PACKAGE = "cluster_lab"
 USER = 1000  # kubernetes.user in the shipped settings
+HEAD_LATE = 20  # seconds after the pods start that the head's name resolves
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +77,14 @@ class Pods:
         self.names.append(name)
         return name
 
-    def wait(self, timeout: int = 600) -> None:
-        for name in self.names:
+    def wait(self, timeout: int = 600, names: list[str] | None = None) -> None:
+        for name in names or self.names:
             code = int(run([self.docker, "wait", name], timeout=timeout).stdout.strip())
-            logs = run([self.docker, "logs", name], check=False)
-            assert code == 0, f"{name} exited {code}:\n{(logs.stdout + logs.stderr)[-4000:]}"
+            assert code == 0, f"{name} exited {code}:\n{self.logs(name)[-4000:]}"
+
+    def logs(self, name: str) -> str:
+        logs = run([self.docker, "logs", name], check=False)
+        return logs.stdout + logs.stderr
 
     def make_network(self) -> str:
         self.network = f"mltemplate-k8s-{uuid.uuid4().hex[:8]}"
@@ -109,9 +118,18 @@ def read(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def in_image(docker: str, claim: Path, *command: str) -> str:
+def in_image(docker: str, claim: Path, *command: str):
     return run([docker, "run", "--rm", "--user", f"{USER}:{USER}", "-v", f"{claim}:/outputs",
-                CLUSTER_JOB_IMAGE, *command], check=False).stdout
+                CLUSTER_JOB_IMAGE, *command], check=False)
+
+
+def wait_for(condition, timeout: float, what: str) -> float:
+    """Seconds until condition() held; fails after timeout."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, f"no {what} in {timeout:.0f} s"
+        time.sleep(0.5)
+    return time.monotonic() - started
 
 
 def test_indexed_job_pods_each_run_their_trial(docker, project, settings, claim, datasets, pods, tmp_path):
@@ -147,12 +165,67 @@ def test_indexed_job_pods_each_run_their_trial(docker, project, settings, claim,
     first, last = (read(output / "trials" / f"{i:04d}/result.json")["metrics"]["val_loss"] for i in indices)
     assert first != last
 
-    # The summary, run in the image with the claim mounted, names the trials not run here.
+    # The summary, run in the image with the claim mounted (as a pod would), knows the sweep's
+    # trials from the list the first trial copied there: it names those not run here and fails.
     summary = in_image(docker, claim, "python", "/app/cluster", "summary", "/outputs/sweeps/lr")
-    assert "2/6 trials done" in summary and "missing (not run yet, or lost): [1, 2, 3, 4]" in summary
+    assert "2/6 trials done" in summary.stdout, summary.stdout + summary.stderr
+    assert "missing (not run yet, or lost): [1, 2, 3, 4]" in summary.stdout
+    assert summary.returncode == 1
 
 
-def test_jobset_pods_train_together_across_two_containers(docker, project, settings, claim, datasets, pods):
+def test_a_stopped_trial_pod_checkpoints_and_its_retry_resumes(docker, project, settings, claim, datasets, pods,
+                                                                 tmp_path):
+    """`docker stop` does to the pod what the kubelet does on a drain, a preemption or the time
+    limit: SIGTERM to the image's ENTRYPOINT (tini -g: the whole process group), SIGKILL after the
+    grace period. The training checkpoints and exits 143 well within it; the trial is recorded as
+    stopped; the Job's retry (a new pod for the same index) resumes from the checkpoint."""
+    image = json.loads(run([docker, "image", "inspect", CLUSTER_JOB_IMAGE]).stdout)[0]["Config"]
+    assert image["Entrypoint"] == ["tini", "-g", "--"]
+    assert image["User"] == f"{USER}:{USER}"  # numeric: runAsNonRoot can check it without runAsUser
+
+    trials = [{"epochs": 12, "seed": 0, "lr": 0.05, "hidden": 8, "pause": 1.0}]  # >= 12 s of training
+    settings = {**settings, "kubernetes": {**settings["kubernetes"], "grace_seconds": 30}}
+    manifests = sweep_manifests(project, settings, trials, "sweeps/stop", "stop")
+    kube.validate(manifests)
+    config_map, job = manifests
+    pod = job["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] == 30
+    mounted = {config_map["metadata"]["name"]: kube.config_map_folder(config_map, tmp_path / "configmaps")}
+    claims = {settings["kubernetes"]["output_claim"]: claim, settings["kubernetes"]["data_claim"]: datasets}
+    folder = claim / "sweeps/stop/trials/0000"
+    suffix = uuid.uuid4().hex[:5]
+
+    first = pods.start(pod, f"stop-0-{suffix}", claims=claims, config_maps=mounted,
+                       env={"JOB_COMPLETION_INDEX": "0"})
+    wait_for((folder / "checkpoint").is_dir, 180, "checkpoint after the first epoch")
+    started = time.monotonic()
+    run([docker, "stop", first], timeout=60)  # the pod's grace period: --stop-timeout 30
+    stopping = time.monotonic() - started
+    state = json.loads(run([docker, "inspect", first]).stdout)[0]["State"]
+    assert state["ExitCode"] == 143, pods.logs(first)[-3000:]  # 128 + SIGTERM, not SIGKILL's 137
+    assert stopping < 20, f"stopped in {stopping:.1f} s: the grace period ran out?"
+    error = read(folder / "error.json")
+    assert error["stopped"] and error["returncode"] == 143
+    assert (folder / "checkpoint").is_dir() and not (folder / "result.json").exists()
+    assert "stopped by SIGTERM" in pods.logs(first)
+    record(f"Kubernetes trial pod: docker stop (SIGTERM, grace 30 s) -> checkpointed, exit 143 in {stopping:.1f}s")
+
+    retry = pods.start(pod, f"stop-0-retry-{suffix}", claims=claims, config_maps=mounted,
+                       env={"JOB_COMPLETION_INDEX": "0"})
+    pods.wait(names=[retry])
+    outcome = read(folder / "result.json")
+    assert outcome["resumed"] == 1 and read(folder / "params.json")["attempt"] == 2
+    assert not (folder / "error.json").exists()
+    summary = in_image(docker, claim, "python", "/app/cluster", "summary", "/outputs/sweeps/stop")
+    assert summary.returncode == 0 and "1/1 trials done" in summary.stdout and "(resumed 1x)" in summary.stdout
+
+
+def test_jobset_pods_train_together_though_the_head_name_resolves_late(docker, project, settings, claim,
+                                                                       datasets, pods):
+    """A headless service's record for the first pod can appear seconds after the pods start:
+    here the head gets its name (a network alias) only HEAD_LATE seconds after both pods started.
+    `cluster launch` on each node (the head too: it reaches its own TCPStore by that name) waits for
+    it, then torchrun forms the group and the training finishes with the ranks agreeing."""
     (jobset,) = train_manifests(project, settings, 2, 1, "runs/ddp", "ddp", ["--epochs=3"])
     kube.validate([jobset])
     name = jobset["metadata"]["name"]
@@ -160,12 +233,27 @@ def test_jobset_pods_train_together_across_two_containers(docker, project, setti
     pod = replicated["template"]["spec"]["template"]["spec"]
     network = pods.make_network()
     claims = {settings["kubernetes"]["output_claim"]: claim, settings["kubernetes"]["data_claim"]: datasets}
+    started, containers = time.monotonic(), []
     for index in range(replicated["template"]["spec"]["completions"]):
         hostname = f"{name}-{replicated['name']}-0-{index}"  # <jobset>-<replicated job>-<job>-<pod>
-        pods.start(pod, f"{hostname}-{network[-8:]}", hostname=hostname, network=network,
-                   aliases=(f"{hostname}.{name}",),  # the headless service's name for the pod
-                   claims=claims, config_maps={}, env={"JOB_COMPLETION_INDEX": str(index)})
+        alias = f"{hostname}.{name}"  # the headless service's name for the pod
+        containers.append(pods.start(pod, f"{hostname}-{network[-8:]}", hostname=hostname, network=network,
+                                     aliases=(alias,) if index else (),  # the head: no name yet
+                                     claims=claims, config_maps={}, env={"JOB_COMPLETION_INDEX": str(index)}))
+    head = containers[0]
+    head_name = f"{name}-node-0-0.{name}"
+    for container in containers:
+        wait_for(lambda pod=container: f"waiting for {head_name} to resolve" in pods.logs(pod), 60,
+                 "wait for the head")
+    time.sleep(max(0.0, HEAD_LATE - (time.monotonic() - started)))
+    run([docker, "network", "disconnect", network, head])
+    run([docker, "network", "connect", "--alias", head_name, network, head])
+    named = time.monotonic()
     pods.wait()
+    record(f"JobSet pods: head's name given {named - started:.0f}s after start; training done "
+           f"{time.monotonic() - named:.0f}s later")
+    for container in containers:
+        assert f"cluster: {head_name} is " in pods.logs(container)
 
     output = claim / "runs/ddp"
     outcome = read(output / "result.json")

@@ -40,7 +40,9 @@ OLDER_COMMITS = {
     "65cb145": {"framework": "none", "python_version": "3.11"},  # question logic in the Jinja extension (functions in _exclude)
     "593032f": {"framework": "pytorch", "python_version": "3.10"},  # cluster/ and its framework-dependent exclude
     "270699b": {"framework": "pytorch", "jupyterlab": False},  # the last version before image publishing (unused_prebuilt_dir)
+    "142b45c": {"framework": "pytorch"},  # the last version with the cluster launcher in the project's package
 }
+LAUNCHER_IN_PACKAGE = "142b45c"
 USER_NOTES = "# Our team's notes\n\nDatasets live on the shared drive.\n"
 USER_MODULE = "def batch_size() -> int:\n    return 64\n"
 
@@ -138,3 +140,36 @@ def test_update_from_an_earlier_version(template_repo, version, tmp_path):
     user_files = {"pyproject.toml", "uv.lock", "src/history_demo/settings.py", "docs/notes.md", ".copier-answers.yml"}
     assert set(updated) - user_files == set(expected) - user_files
     assert [name for name in expected if name not in user_files and updated[name] != expected[name]] == []
+
+
+def test_update_moves_the_launcher_out_and_keeps_the_users_cluster_edits(template_repo, tmp_path):
+    """A project made when the launcher lived in its package (src/<package>/cluster.py), with the
+    user's own training option and cluster settings, updates to the runtime in cluster/mlcluster:
+    no conflict, the edits kept, the runtime exactly this version's, the old launcher gone."""
+    repo, newest = template_repo
+    project = tmp_path / "project"
+    copier.run_copy(str(repo), project, vcs_ref=tag_of(LAUNCHER_IN_PACKAGE), data=answers_for(LAUNCHER_IN_PACKAGE),
+                    defaults=True, unsafe=True, quiet=True)
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "generated")
+    train, settings = project / "src/history_demo/train.py", project / "cluster/settings.toml"
+    train.write_text(train.read_text().replace('"--hidden", type=int, default=32', '"--hidden", type=int, default=48'))
+    settings.write_text(settings.read_text().replace('max_parallel = 4 ', 'max_parallel = 16'))
+    assert "default=48" in train.read_text() and "max_parallel = 16" in settings.read_text()
+    git(project, "commit", "-qam", "our training and cluster settings")
+
+    result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", newest],
+                            cwd=project, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "default=48" in train.read_text() and "max_parallel = 16" in settings.read_text()
+    assert not (project / "src/history_demo/cluster.py").exists()
+    runtime = project / "cluster/mlcluster"
+    shipped = REPO / "runtime/mlcluster"
+    for path in shipped.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            assert (runtime / path.relative_to(shipped)).read_bytes() == path.read_bytes(), path
+    conflicted = [str(p) for p in project.rglob("*") if p.is_file() and ".git" not in p.parts
+                  and p.suffix != ".lock" and "<<<<<<<" in p.read_text(errors="replace")]
+    assert conflicted == []

@@ -1,7 +1,7 @@
 """Docker Engine and devcontainer CLI helpers: run commands, drive real devcontainers.
 
-Shared by the tests and the benchmarks; failures raise CommandError (no skips: a missing engine
-fails the run).
+Failures raise CommandError (no skips: a missing engine fails the run). The docker client and
+CommandError come from scripts/machine/testbed.py, which the benchmarks share.
 """
 
 from __future__ import annotations
@@ -15,23 +15,8 @@ from pathlib import Path
 
 import docker as docker_sdk
 
+from scripts.machine.testbed import CommandError, docker_cli
 from tests.utils.project import REPO
-
-
-class CommandError(RuntimeError):
-    """A command failed, or a tool it needs is missing; the message says which and what to do."""
-
-
-def docker_cli() -> str:
-    """A docker client that builds with BuildKit: one with buildx, else the distro's 20.10 client."""
-    if override := os.environ.get("DOCKER_PATH"):
-        return override
-    if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0:
-        return "docker"
-    for candidate in ("/usr/bin/docker", "docker"):
-        if shutil.which(candidate):
-            return candidate
-    raise CommandError("no docker client found: run scripts/prepare-test-machine.sh")
 
 
 def run(cmd: list[str], log: Path | None = None, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
@@ -51,9 +36,9 @@ def require_engine() -> str:
     """The docker client to use; fails (never skips) when no Docker Engine answers."""
     docker = docker_cli()
     if subprocess.run([docker, "info"], capture_output=True).returncode != 0:
-        raise CommandError("Docker Engine is not running: run scripts/prepare-test-machine.sh first")
+        raise CommandError("Docker Engine is not running: run scripts/machine/prepare-test-machine.sh first")
     if not shutil.which("devcontainer"):
-        raise CommandError("devcontainer CLI missing: run scripts/prepare-test-machine.sh first")
+        raise CommandError("devcontainer CLI missing: run scripts/machine/prepare-test-machine.sh first")
     return docker
 
 

@@ -100,8 +100,15 @@ def validate(documents: list[dict]) -> None:
 
 # --- A pod template, run with Docker ------------------------------------------------------------
 
-POD_FIELDS = {"restartPolicy", "securityContext", "containers", "volumes", "subdomain", "hostname"}
-CONTAINER_FIELDS = {"name", "image", "args", "env", "resources", "securityContext", "volumeMounts", "ports"}
+POD_FIELDS = {"restartPolicy", "securityContext", "containers", "volumes", "subdomain", "hostname",
+              "terminationGracePeriodSeconds"}
+# Fields for the scheduler, the image pull and the API server, not for how the kubelet runs the
+# container: nothing to translate. activeDeadlineSeconds (the kubelet stops the pod after it, as
+# `docker stop` does) is longer than any test here.
+NOT_CONTAINER_FIELDS = {"imagePullSecrets", "nodeSelector", "tolerations", "priorityClassName",
+                        "serviceAccountName", "activeDeadlineSeconds"}
+CONTAINER_FIELDS = {"name", "image", "args", "env", "envFrom", "resources", "securityContext", "volumeMounts",
+                    "ports"}
 QUANTITY = re.compile(r"^(\d+)(Ki|Mi|Gi)?$")
 
 
@@ -112,16 +119,19 @@ def _bytes(quantity: str) -> int:
 
 def docker_run_args(pod: dict, *, image: str | None = None, claims: dict[str, Path], config_maps: dict[str, Path],
                     env: dict[str, str], name: str, hostname: str | None = None,
-                    network: str | None = None, aliases: tuple[str, ...] = ()) -> list[str]:
+                    network: str | None = None, aliases: tuple[str, ...] = (),
+                    secrets: dict[str, dict[str, str]] | None = None) -> list[str]:
     """`docker run` arguments that run the pod's one container as the kubelet would: the image's
     ENTRYPOINT with the container's args, its env plus what the controllers inject (env), the pod's
     user, groups (fsGroup) and security settings, each volume in its place (a claim -> a host folder,
     a ConfigMap -> a folder holding its keys, emptyDir -> tmpfs, memory-backed for medium Memory),
-    the memory limit. Fields it does not know are refused, so nothing is silently dropped.
+    the memory limit, the grace period (docker stop's timeout: SIGTERM to the ENTRYPOINT, SIGKILL
+    after it), Secrets' keys as variables (secrets: name -> keys). Fields it does not know are
+    refused, so nothing is silently dropped.
     image: a local stand-in for the manifest's image reference (default: that reference itself,
     which Docker pulls by digest from its registry)."""
-    if set(pod) - POD_FIELDS:
-        raise ValueError(f"pod fields not translated: {set(pod) - POD_FIELDS}")
+    if set(pod) - POD_FIELDS - NOT_CONTAINER_FIELDS:
+        raise ValueError(f"pod fields not translated: {set(pod) - POD_FIELDS - NOT_CONTAINER_FIELDS}")
     (container,) = pod["containers"]
     if set(container) - CONTAINER_FIELDS:
         raise ValueError(f"container fields not translated: {set(container) - CONTAINER_FIELDS}")
@@ -132,12 +142,16 @@ def docker_run_args(pod: dict, *, image: str | None = None, claims: dict[str, Pa
     if network:
         args += ["--network", network, *(a for alias in aliases for a in ("--network-alias", alias))]
 
+    if "terminationGracePeriodSeconds" in pod:
+        args += ["--stop-timeout", str(pod["terminationGracePeriodSeconds"])]
+
     pod_security = pod.get("securityContext", {})
-    if set(pod_security) - {"runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup", "seccompProfile"}:
+    if set(pod_security) - {"runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup", "fsGroupChangePolicy",
+                            "seccompProfile"}:
         raise ValueError(f"pod securityContext not translated: {pod_security}")
     user, group = pod_security.get("runAsUser"), pod_security.get("runAsGroup", 0)
-    if pod_security.get("runAsNonRoot"):
-        assert user not in (None, 0), "runAsNonRoot needs a non-zero runAsUser"
+    if pod_security.get("runAsNonRoot"):  # without runAsUser, the image's numeric USER (the kubelet checks it)
+        assert user != 0, "runAsNonRoot needs a non-zero runAsUser"
     if user is not None:
         args += ["--user", f"{user}:{group}"]
     if "fsGroup" in pod_security:
@@ -183,7 +197,11 @@ def docker_run_args(pod: dict, *, image: str | None = None, claims: dict[str, Pa
         else:
             raise ValueError(f"volume kind not translated: {volume}")
 
-    variables = {}
+    variables = {}  # envFrom first: the container's env overrides it, as in the kubelet
+    for source in container.get("envFrom", []):
+        if set(source) != {"secretRef"}:
+            raise ValueError(f"envFrom not translated: {source}")
+        variables.update((secrets or {})[source["secretRef"]["name"]])
     for item in container.get("env", []):
         if "value" not in item:
             raise ValueError(f"env not translated: {item}")

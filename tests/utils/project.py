@@ -1,4 +1,5 @@
-"""Rendering projects from this working tree, for tests and benchmarks."""
+"""Rendering projects from this working tree, for the tests (render, trust_host_ca and REPO are
+scripts/machine/testbed.py's, which the benchmarks share)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import copier
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent.parent
-HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+from scripts.machine.testbed import HOST_CA_BUNDLE, REPO, render, trust_host_ca
+
+__all__ = ["HOST_CA_BUNDLE", "LOCK_PYTHON", "REPO", "copy_repo_parts", "render", "trust_host_ca", "working_tree_files"]
 
 
 def _lock_python() -> str:
@@ -33,20 +34,6 @@ def working_tree_files() -> list[str]:
                             capture_output=True, text=True, check=True).stdout
     return [name for name in sorted(set(filter(None, listed.split("\0"))))
             if (REPO / name).is_file() or (REPO / name).is_symlink()]
-
-
-def render(dst: Path, lock: bool = False, **answers) -> Path:
-    """Render the template (uncommitted edits included) into dst with the given answers."""
-    copier.run_copy(
-        str(REPO), dst, data={"lock_dependencies": lock, **answers},
-        defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD",
-    )
-    return dst
-
-
-def trust_host_ca(project: Path) -> None:
-    """Builds of the project trust this machine's TLS-intercepting proxy (.devcontainer/certs)."""
-    shutil.copy(HOST_CA_BUNDLE, project / ".devcontainer/certs/host-ca.crt")
 
 
 def copy_repo_parts(names: list[str], dst: Path) -> Path:

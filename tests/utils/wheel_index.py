@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import socket
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
 
 
 def pip_find_links() -> list[Path]:
@@ -62,7 +63,7 @@ def write_index(root: Path, wheels: list[Path]) -> None:
         if not target.exists():
             target.symlink_to(wheel)
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-        project = re.sub(r"[-_.]+", "-", wheel.name.split("-")[0]).lower()
+        project = canonicalize_name(wheel.name.split("-")[0])
         href = f"../../files/{urllib.parse.quote(wheel.name)}#sha256={digest}"
         projects.setdefault(project, []).append(f'<a href="{href}">{wheel.name}</a><br>')
     for project, links in projects.items():

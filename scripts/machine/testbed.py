@@ -1,17 +1,59 @@
-"""The local OCI registry (Debian's docker-registry on 127.0.0.1:5000, started by
-scripts/prepare-test-machine.sh), read through its HTTP API: manifests, layer sizes, deletion.
+"""This test machine as the tests (tests/utils/) and the benchmarks (bench/) both use it: its
+docker client, projects rendered from this working tree, and the local OCI registry that
+scripts/machine/prepare-test-machine.sh starts (Debian's docker-registry on 127.0.0.1:5000), read
+through its HTTP API: manifests, layer sizes, deletion.
 
-Docker and the devcontainer CLI reach it as localhost:5000 (plain HTTP: Docker treats 127.0.0.0/8
-as insecure, the devcontainer CLI speaks plain HTTP to localhost only).
+Docker and the devcontainer CLI reach the registry as localhost:5000 (plain HTTP: Docker treats
+127.0.0.0/8 as insecure, the devcontainer CLI speaks plain HTTP to localhost only).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
-from tests.utils.docker import CommandError
+import copier
+
+REPO = Path(__file__).resolve().parents[2]
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+class CommandError(RuntimeError):
+    """A command failed, or a tool it needs is missing; the message says which and what to do."""
+
+
+def docker_cli() -> str:
+    """A docker client that builds with BuildKit: one with buildx, else the distro's 20.10 client."""
+    if override := os.environ.get("DOCKER_PATH"):
+        return override
+    if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0:
+        return "docker"
+    for candidate in ("/usr/bin/docker", "docker"):
+        if shutil.which(candidate):
+            return candidate
+    raise CommandError("no docker client found: run scripts/machine/prepare-test-machine.sh")
+
+
+def render(dst: Path, lock: bool = False, **answers) -> Path:
+    """Render the template (uncommitted edits included) into dst with the given answers."""
+    copier.run_copy(
+        str(REPO), dst, data={"lock_dependencies": lock, **answers},
+        defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD",
+    )
+    return dst
+
+
+def trust_host_ca(project: Path) -> None:
+    """Builds of the project trust this machine's TLS-intercepting proxy (.devcontainer/certs)."""
+    shutil.copy(HOST_CA_BUNDLE, project / ".devcontainer/certs/host-ca.crt")
+
+
+# --- the local registry -----------------------------------------------------------------------------
 
 REGISTRY = "localhost:5000"
 API = "http://127.0.0.1:5000/v2"
@@ -25,7 +67,7 @@ def require_registry() -> None:
     try:
         urllib.request.urlopen(f"{API}/", timeout=5).close()
     except (OSError, urllib.error.URLError) as error:
-        raise CommandError(f"no registry on 127.0.0.1:5000 ({error}): run scripts/prepare-test-machine.sh") from None
+        raise CommandError(f"no registry on 127.0.0.1:5000 ({error}): run scripts/machine/prepare-test-machine.sh") from None
 
 
 def split(image: str) -> tuple[str, str]:

@@ -15,9 +15,9 @@ documented in docs/env-doctor.md that env-doctor does not have, for example).
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 
 import yaml
@@ -25,16 +25,15 @@ from jinja2 import Environment, meta
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-ROOT = Path(__file__).resolve().parent.parent
+# MkDocs loads this file by its path (mkdocs.yml `hooks:`): the repository root goes on sys.path
+# for the template's own modules under hooks/.
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from hooks import extension  # noqa: E402
+from hooks.versions import version_key  # noqa: E402
+
 FEATURES = ROOT / "features/src"
-GENERATED = "<!-- Generated at build time by scripts/docs_reference.py from {source}: edit that, not this page. -->\n\n"
-
-
-def load_module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+GENERATED = "<!-- Generated at build time by docs/plugins/reference.py from {source}: edit that, not this page. -->\n\n"
 
 
 def cell(value) -> str:
@@ -57,14 +56,9 @@ def prose(text: str) -> str:
     return escaped.replace("|", "\\|")
 
 
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version))
-
-
 # --- questions ------------------------------------------------------------------------------------
 
 def questions_page() -> str:
-    extension = load_module(ROOT / "hooks/extension.py", "docs_template_extension")
     versions = extension.versions
     jinja = Environment(extensions=[extension.VersionsExtension])
     spec = yaml.safe_load((ROOT / "copier.yml").read_text())
@@ -95,7 +89,7 @@ def questions_page() -> str:
             lists = "<br>".join(f"{f}: {cell(values(**{**defaults, 'framework': f}))}" for f in frameworks)
             shown_for = ", ".join(f"`{a}={defaults[a]}`" for a in follows)
             return lists + (f"<br>(shown for the defaults {shown_for}; the list follows the answers)" if follows else "")
-        raise PluginError(f"copier.yml: choices depending on {sorted(needs)}: teach scripts/docs_reference.py")
+        raise PluginError(f"copier.yml: choices depending on {sorted(needs)}: teach docs/plugins/reference.py")
 
     lines = [GENERATED.format(source="copier.yml"), "# Questions\n",
              "Every question of `copier.yml`, in the order asked. Give any answer up front with "
@@ -253,7 +247,7 @@ def schema_tables(schema: dict) -> list[str]:
 
 
 def env_doctor_page() -> str:
-    common = load_module(FEATURES / "env-doctor/env_doctor/common.py", "docs_env_doctor_common")
+    common = extension.load_module(FEATURES / "env-doctor/env_doctor/common.py", "docs_env_doctor_common")
     docs = (ROOT / "docs/env-doctor.md").read_text()
     codes = {value: name for name, value in vars(common).items() if name.startswith("EXIT_")}
     exit_section = section(docs, "Exit codes")
