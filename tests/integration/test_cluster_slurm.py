@@ -260,6 +260,12 @@ def log_of(output: Path) -> str:
     return "".join(p.read_text() for p in sorted(output.glob("slurm-*.out")))
 
 
+def results(output: Path, trials: int, timeout: float) -> None:
+    """Wait for every trial's result.json (sbatch --wait polls after 2, 10 and 42 s)."""
+    wait_for(lambda: all((output / f"trials/{i:04d}/result.json").exists() for i in range(trials)),
+             timeout, f"the results in {output}\n{log_of(output)}")
+
+
 def stamp(log: str, text: str, start: int = 0) -> tuple[float, int]:
     """(seconds of the day, position) of the first log line from start containing text: the batch
     scripts' lines begin with HH:MM:SS."""
@@ -274,20 +280,21 @@ def test_cpus_per_task_reach_the_step(slurm):
     one without SRUN_CPUS_PER_TASK); the sweep test above shows 1 for cpus_per_task = 1."""
     settings = slurm.settings("two-cpus", cpus_per_task=2)
     sweep = slurm.sweep("two-cpus", {"epochs": 1}, [{"seed": 1}, {"seed": 2}])
-    result = slurm.submit("sweep", "slurm", "--sweep", sweep, "--output", "/shared/cpus", "--wait",
-                          settings=settings, check=False)
-    assert result.returncode == 0, result.stderr + log_of(slurm.shared / "cpus")
+    slurm.start("sweep", "slurm", "--sweep", sweep, "--output", "/shared/cpus", settings=settings)
+    results(slurm.shared / "cpus", 2, 60)
     assert [read(slurm.shared / f"cpus/trials/{i:04d}/params.json")["cpus"] for i in (0, 1)] == [2, 2]
 
 
 def test_time_limit_warning_checkpoints_requeues_and_resumes(slurm):
-    """--time=1 min, warned 40 s before (Slurm checks every 30 s or so): the batch shell stops the
-    two-node training with SIGTERM, it checkpoints, the job requeues itself and the next run
-    resumes. The resumed run gets a longer limit (as root) so that it is not warned again."""
-    settings = slurm.settings("short", cpus_per_task=2, time="00:01:00", warning_seconds=40)
+    """--time=1 min, warned 10 s before: Slurm checks every 30 s and warns at the first check
+    within 30 s of the warning's time, so 20 to 50 s after the start (the training has its first
+    checkpoint and still runs). The batch shell stops the two-node training with SIGTERM, it
+    checkpoints, the job requeues itself and the next run resumes. The resumed run gets a longer
+    limit (as root) so that it is not warned again."""
+    settings = slurm.settings("short", cpus_per_task=2, time="00:01:00", warning_seconds=10)
     output = slurm.shared / "limit"
     job = slurm.start("train", "slurm", "--nodes", "2", "--output", "/shared/limit", "--",
-                      "--epochs=20", "--pause=2.5", settings=settings)
+                      "--epochs=25", "--pause=2", settings=settings)
     wait_for(lambda: "requeueing job" in log_of(output), 90, "the warning and the self-requeue")
     slurm.exec("scontrol", "update", f"JobId={job}", "TimeLimit=10", user="root")
     wait_for((output / "result.json").exists, 120, f"the resumed run's result\n{log_of(output)}")
@@ -347,13 +354,10 @@ def test_a_failed_rank_ends_the_job_within_a_minute(slurm, docker):
 
 def test_two_trainings_share_the_nodes(slurm):
     """Both on both nodes at once (1 CPU each of 2): different ports, derived from the job IDs."""
-    def submit(name):
-        return subprocess.Popen([*slurm.base, "exec", "-T", "-u", "dev", "slurmctld", *SUBMIT, "train", "slurm",
-                                 "--nodes", "2", "--output", f"/shared/{name}", "--wait", "--", "--epochs=3",
-                                 "--pause=2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first, second = submit("twin-a"), submit("twin-b")
-    for process, name in ((first, "twin-a"), (second, "twin-b")):
-        assert process.wait(timeout=180) == 0, process.stderr.read() + log_of(slurm.shared / name)
+    for name in ("twin-a", "twin-b"):
+        slurm.start("train", "slurm", "--nodes", "2", "--output", f"/shared/{name}", "--", "--epochs=3", "--pause=2")
+    for name in ("twin-a", "twin-b"):
+        wait_for((slurm.shared / name / "result.json").exists, 90, f"{name}'s result\n{log_of(slurm.shared / name)}")
     ports = [log_of(slurm.shared / name).split("head node1:")[1].split()[0] for name in ("twin-a", "twin-b")]
     assert ports[0] != ports[1]
     for name in ("twin-a", "twin-b"):
@@ -378,11 +382,9 @@ def test_the_submitters_python_does_not_reach_the_job(slurm):
            "PYTHONSTARTUP": "/shared/poison/startup.py"}
     assert slurm.exec("python", "-c", "import json", env=env, check=False).returncode != 0, "not poison"
     sweep = slurm.sweep("poison", {"epochs": 1}, [{"seed": 1}])
-    result = slurm.exec("python", "-E", "cluster", "--settings", "cluster/local/settings.toml", "sweep", "slurm",
-                        "--sweep", sweep, "--output", "/shared/poisoned", "--wait", env=env, check=False)
-    output = slurm.shared / "poisoned"
-    assert result.returncode == 0, result.stderr + log_of(output)
-    assert read(output / "trials/0000/result.json")["metrics"]
+    slurm.exec("python", "-E", "cluster", "--settings", "cluster/local/settings.toml", "sweep", "slurm",
+               "--sweep", sweep, "--output", "/shared/poisoned", env=env)
+    results(slurm.shared / "poisoned", 1, 60)
 
 
 def test_status_cancel_logs_and_resubmit(slurm):
@@ -429,9 +431,11 @@ def test_a_killed_node_s_trials_are_requeued_and_finish(slurm, docker):
         records = [read(p) for p in trial.glob("*/params.json")]
         return [r["index"] for r in records if r["host"] == "node2"
                 and not (trial / f"{r['index']:04d}/result.json").exists()]
-    wait_for(lambda: any((trial / f"{i:04d}/checkpoint").is_dir() for i in under_way_on_node2()), 60,
-             "a checkpoint of a trial on node2")
-    lost = under_way_on_node2()
+
+    def checkpointed_on_node2() -> list[int]:
+        running = under_way_on_node2()
+        return running if running and all((trial / f"{i:04d}/checkpoint").is_dir() for i in running) else []
+    lost = wait_for(checkpointed_on_node2, 60, "a checkpoint of each trial on node2")
     run([docker, "kill", slurm.container("node2")])
     killed = time.monotonic()
     wait_for(lambda: all((trial / f"{i:04d}/result.json").exists() for i in range(4)), 150,
