@@ -21,9 +21,6 @@ RUNTIMES = ("pyxis", "apptainer", "none")
 # NCCL catches it (submitit moved to USR2 for that, and later discussed SIGHUP), and PyTorch
 # Lightning treats USR1 as its own requeue request; torchrun does not forward USR1/USR2 at all.
 WARNING_SIGNAL = "USR2"
-# Variables from the submitting shell that would change the image's Python (container.sh unsets
-# them too, for jobs submitted by hand).
-PYTHON_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE")
 
 
 def pyxis_image(image: str) -> str:
@@ -131,7 +128,6 @@ def sbatch_command(settings: dict, script: Path, name: str, options: list[str],
         if slurm.get(option):
             command.append(f"--{option}={slurm[option]}")
     command += [str(arg) for arg in slurm.get("extra_args", [])]
-    # ALL: the submitting environment too (Slurm's default), plus what the scripts need.
     # ALL: the batch shell needs the submitting shell's PATH and the site's variables (modules,
     # proxies, Slurm's own); container.sh removes the Python ones before the step starts.
     command.append("--export=ALL," + ",".join(f"{k}={v}" for k, v in export.items()))
