@@ -30,6 +30,7 @@ from tests.utils.project import LOCK_PYTHON, REPO
 TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features", "runtime"]
 UV = shutil.which("uv") or find_uv_bin()
 NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
+FEATURE_DOCUMENTATION_PATTERN = '- ".devcontainer/features/*/'  # copier.yml's _exclude entries
 NEW_NOTEBOOK_LINE = '    "print(f\\"interpreter: {sys.executable}\\")\\n",\n'
 
 
@@ -60,9 +61,13 @@ def template_history(tmp_path_factory) -> Path:
     git(repo, "init", "-q")
     # 1.0.0: the newest PyTorch release and one VS Code setting are not there yet.
     data, devcontainer = repo / "data/versions.yml", repo / "template/.devcontainer/devcontainer.json.jinja"
-    notebook = repo / "template/notebooks/example.ipynb.jinja"
+    notebook, config = repo / "template/notebooks/example.ipynb.jinja", repo / "copier.yml"
     current_data, current_devcontainer, current_notebook = data.read_text(), devcontainer.read_text(), notebook.read_text()
+    current_config = config.read_text()
     assert NEW_SETTING in current_devcontainer and NEW_NOTEBOOK_LINE in current_notebook
+    # ... and, as in older template versions, the features' documentation is vendored too.
+    config.write_text("".join(line for line in current_config.splitlines(keepends=True)
+                              if FEATURE_DOCUMENTATION_PATTERN not in line))
     new_cuda = versions_yml(current_data)["frameworks"]["pytorch"]["releases"][newest_torch()]["cuda"]
     data.write_text("".join(line for line in current_data.splitlines(keepends=True)
                             if not line.strip().startswith((f'"{newest_torch()}"', *(f'"{c}"' for c in new_cuda)))))
@@ -79,6 +84,7 @@ def template_history(tmp_path_factory) -> Path:
     assert data.read_text() == current_data  # no hand edit: the writer gives today's data
     devcontainer.write_text(current_devcontainer)
     notebook.write_text(current_notebook)
+    config.write_text(current_config)
     git(repo, "commit", "-qam", "2.0.0")
     git(repo, "tag", "2.0.0")
     return repo
@@ -251,6 +257,28 @@ def test_user_owned_examples_are_kept_not_merged(template_history, tmp_path):
     git(project, "commit", "-qam", "the template's newest notebook, please")
     assert update_command(project).returncode == 0
     assert "interpreter: {sys.executable}" in notebook.read_text()
+
+
+def test_update_removes_the_features_documentation_older_versions_vendored(template_history, tmp_path):
+    """Copier keeps a file that the new version excludes: the after-update migration removes the
+    features' documentation an older version copied, and nothing of a feature of the user's own."""
+    project = generate(template_history, tmp_path / "project", lock=False)
+    features = project / ".devcontainer/features"
+    assert (features / "env-doctor/report.schema.json").is_file() and (features / "cuda/NOTES.md").is_file()
+    own = features / "my-feature/README.md"
+    own.parent.mkdir()
+    own.write_text("# My feature\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "my own feature")
+
+    result = update_command(project)
+
+    assert result.returncode == 0, result.stderr
+    assert "Removed the features' documentation" in result.stderr
+    left = sorted(p.relative_to(features).as_posix() for p in features.rglob("*")
+                  if p.name in ("README.md", "NOTES.md", "report.schema.json"))
+    assert left == ["README.md", "my-feature/README.md"]
+    assert (features / "env-doctor/install.sh").is_file() and (features / "cuda/common.sh").is_file()
 
 
 def test_exclude_patterns_render_without_any_function_or_answer():
