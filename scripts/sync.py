@@ -17,7 +17,7 @@ Sources and what is derived from them:
                        -> features/src/<id>/README.md, written by the devcontainer CLI's
                           `devcontainer features generate-docs` (the CLI must be on PATH)
   features/src/<id>/   -> features/releases.json: each feature's version and a digest of its files
-                          (all but README.md).
+                          (all but the documentation that features/publish.json lists).
                           A feature whose files changed while its version stayed the same is refused:
                           bump "version" in its devcontainer-feature.json (a published version is
                           never published again, so the change would never reach users).
@@ -52,6 +52,9 @@ DATA = ROOT / "data/versions.yml"
 LIB = ROOT / "features/lib"
 FEATURES = ROOT / "features/src"
 PUBLISH = ROOT / "features/publish.json"     # hand-written: where the features are published
+# The file names in a feature that never reach an image, the one list the release digest and a
+# generated project's environment hash (template/.devcontainer/publish.py.jinja) both skip.
+DOCUMENTATION = frozenset(json.loads(PUBLISH.read_text())["documentation"])
 RELEASES = ROOT / "features/releases.json"   # generated: version + content digest of each feature
 COMMAND = "python scripts/sync.py"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
@@ -305,10 +308,10 @@ def metadata_problems(feature: str, spec: dict) -> list[str]:
 
 def content_digest(folder: Path) -> str:
     """Digest of what `devcontainer features publish` packs: every file's path, mode and bytes, but
-    README.md, which follows from the others plus the namespace and the CLI's doc format (moving the
-    features or upgrading the CLI needs no new versions)."""
+    the documentation (DOCUMENTATION), which never reaches an image: a docs-only change needs no
+    new version (and README.md follows from the others plus the namespace and the CLI's doc format)."""
     lines = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "README.md"):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in DOCUMENTATION):
         mode = "x" if path.stat().st_mode & 0o111 else "-"
         lines.append(f"{path.relative_to(folder).as_posix()} {mode} {hashlib.sha256(path.read_bytes()).hexdigest()}\n")
     return "sha256:" + hashlib.sha256("".join(lines).encode()).hexdigest()
