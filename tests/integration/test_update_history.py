@@ -117,6 +117,7 @@ def test_update_from_an_earlier_version(template_repo, version, tmp_path):
     git(project, "init", "-q")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "generated")
+    generated = files_of(project)
     make_user_edits(project)
 
     result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", newest],
@@ -138,6 +139,10 @@ def test_update_from_an_earlier_version(template_repo, version, tmp_path):
                     defaults=True, unsafe=True, quiet=True)
     updated, expected = files_of(project), files_of(fresh)
     user_files = {"pyproject.toml", "uv.lock", "src/history_demo/settings.py", "docs/notes.md", ".copier-answers.yml"}
+    # Files the user owns after the first copy (_skip_if_exists): left exactly as generated.
+    kept = set(yaml.safe_load((REPO / "copier.yml").read_text())["_skip_if_exists"])
+    assert [name for name in kept if name in updated and updated[name] != generated[name]] == []
+    user_files |= kept
     assert set(updated) - user_files == set(expected) - user_files
     assert [name for name in expected if name not in user_files and updated[name] != expected[name]] == []
 
