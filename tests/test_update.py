@@ -28,7 +28,7 @@ from hooks.versions import version_key
 from tests.test_discover_releases import DRIVERS, RECORDING, discovery
 from tests.utils.project import LOCK_PYTHON, REPO
 
-TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features", "runtime"]
+TEMPLATE_PARTS = ["copier.yml", "template", "includes", "hooks", "data", "features", "runtime"]
 UV = shutil.which("uv") or find_uv_bin()
 NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
 FEATURE_DOCUMENTATION_PATTERN = '- ".devcontainer/features/*/'  # copier.yml's _exclude entries
