@@ -39,12 +39,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from jinja2 import Environment, meta
 
 # Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
 # the template's own modules under hooks/ (hooks/versions.py: the version data and its sort key).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hooks import cookiecutter_bridge, extension
+from hooks import extension
+from hooks.questions import Questions, computed, placeholders
 from hooks.versions import version_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,13 +207,12 @@ def cookiecutter_json() -> str:
     Copier checks every answer, so a refused one gets Copier's message whichever door it came in
     by. Questions Copier never asks (`when: false`) become private `__` variables, rendered but not
     asked; `__project_slug` names the project folder."""
-    bridge = cookiecutter_bridge
-    questions = bridge.questions()
-    jinja = Environment(extensions=[extension.VersionsExtension])
-    variable = {key: f"__{key}" if bridge.computed(q) else key for key, q in questions.items()}
+    model = Questions()
+    questions = model.all
+    variable = {key: f"__{key}" if computed(q) else key for key, q in questions.items()}
 
     def depends_on_answers(text: str) -> bool:
-        return bool(meta.find_undeclared_variables(jinja.parse(text)) & set(questions))
+        return bool(model.answers_in(text))
 
     def to_cookiecutter(text: str) -> str:
         """Copier's Jinja over answers -> cookiecutter's (answers live under `cookiecutter.`)."""
@@ -224,8 +223,8 @@ def cookiecutter_json() -> str:
     def text(template: str) -> str:
         """Help text: rendered, or with <answer> placeholders where it quotes other answers."""
         if depends_on_answers(template):
-            return " ".join(re.sub(r"\{\{\s*(\w+)\s*\}\}", r"<\1>", template).split())
-        return " ".join(jinja.from_string(template).render().split())
+            return " ".join(placeholders(template).split())
+        return " ".join(model.render(template).split())
 
     context: dict = {"_generated_by": f"{COMMAND} from copier.yml: edit that, then run the command",
                      "_extensions": ["hooks.cookiecutter_bridge.CookiecutterExtension"],
@@ -234,14 +233,14 @@ def cookiecutter_json() -> str:
     for key, question in questions.items():
         default = question.get("default")
         if isinstance(default, str) and "{{" in default and not depends_on_answers(default):
-            default = jinja.from_string(default).render()  # a value from the template's data
+            default = model.render(default)  # a value from the template's data
         context[variable[key]] = to_cookiecutter(default) if isinstance(default, str) else default
-        if bridge.computed(question):
+        if computed(question):
             continue
         prompt = text(question["help"])
         choices = question.get("choices")
         if isinstance(choices, str) and not depends_on_answers(choices):
-            choices = json.loads(jinja.from_string(choices).render())
+            choices = json.loads(model.render(choices))
         if isinstance(choices, dict | list):
             prompt += ". One of: " + "; ".join(value if label == value else f"{value} = {label}"
                                                for label, value in extension.choice_pairs(choices))

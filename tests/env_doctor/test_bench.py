@@ -126,7 +126,7 @@ def test_slower_gpu_to_gpu_copy_names_the_gpus_and_driver_first(snapshots, env, 
     env.nvml = FakeNVML(driver="560.28.03", gpus=[H100, H100])
     b = snapshots("b.json", bench_of([{**figure("gpu0_gpu1", 150.0), **copy}], framework=torch,
                                      settings={"OMP_NUM_THREADS": "4"}))
-    code, out = run(capsys, "diff", a, b)
+    out = run(capsys, "diff", a, b)[1]
     assert "gpu0_gpu1 (cuda:0->cuda:1) 50 % slower: 300 -> 150 GB/s" in out
     assert "likely cause: driver 550.54.14 -> 560.28.03" in out
     data = json.loads(run(capsys, "diff", "--json", a, b)[1])
