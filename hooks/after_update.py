@@ -7,20 +7,41 @@ project once the merge is done: it locks the dependencies again (unless pyprojec
 in conflict), then lists the conflicts with what to do and exits 1, so the `copier update`
 command fails visibly. The update itself stays applied: nothing is rolled back.
 
+First it removes the documentation that projects made by older template versions still have in
+their copies of our features (README.md, NOTES.md, ...): Copier keeps a file that a newer version
+excludes, and no update would refresh it again.
+
     python hooks/after_update.py LOCK   # LOCK: the lock_dependencies answer, "True" or "False"
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 from lock import lock
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+OUR_FEATURES = sorted(p.name for p in (TEMPLATE / "features/src").iterdir() if p.is_dir())
+FEATURE_DOCUMENTATION = json.loads((TEMPLATE / "features/publish.json").read_text())["documentation"]
 
 
 def git_lines(*args: str) -> list[str]:
     result = subprocess.run(["git", *args], capture_output=True, text=True)
     return result.stdout.splitlines() if result.returncode == 0 else []
+
+
+def remove_vendored_documentation(project: Path = Path(".")) -> list[str]:
+    """The documentation files in the project's copies of our features (not in a feature of the
+    user's own), removed: they stay in the template, and the environment hash skips them anyway."""
+    stale = [project / ".devcontainer/features" / feature / name
+             for feature in OUR_FEATURES for name in FEATURE_DOCUMENTATION]
+    removed = [path for path in stale if path.is_file() and not path.is_symlink()]
+    for path in removed:
+        path.unlink()
+    return [path.relative_to(project).as_posix() for path in removed]
 
 
 def conflicts() -> tuple[list[str], list[str]]:
@@ -54,6 +75,10 @@ def report(unmerged: list[str], rejects: list[str], relock_pending: bool) -> str
 
 def main(argv: list[str]) -> int:
     should_lock = len(argv) > 1 and argv[1].lower() == "true"
+    removed = remove_vendored_documentation()
+    if removed:
+        print("Removed the features' documentation from .devcontainer/features/ (the template keeps it, "
+              ".devcontainer/features/README.md says where): " + ", ".join(removed), file=sys.stderr)
     unmerged, rejects = conflicts()
     pyproject_in_conflict = "pyproject.toml" in unmerged or "pyproject.toml.rej" in rejects
     if should_lock and not pyproject_in_conflict:

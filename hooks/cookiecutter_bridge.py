@@ -20,10 +20,10 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
 from jinja2.ext import Extension
 
 from hooks import extension  # cookiecutter imports this module with the template's folder on sys.path
+from hooks.questions import computed, questions
 
 ROOT = Path(__file__).resolve().parent.parent
 # Template references Copier resolves itself (and records as given in .copier-answers.yml).
@@ -35,17 +35,6 @@ class CookiecutterExtension(Extension):
         super().__init__(environment)
         environment.filters["slug"] = extension.slug
         environment.globals["cwd"] = os.getcwd
-
-
-def questions() -> dict[str, dict]:
-    """copier.yml's questions, in order (settings start with '_')."""
-    spec = yaml.safe_load((ROOT / "copier.yml").read_text())
-    return {key: value for key, value in spec.items() if not key.startswith("_")}
-
-
-def computed(question: dict) -> bool:
-    """A question Copier never asks (`when: false`): its default is all there is."""
-    return question.get("when") is False
 
 
 def copier_answers(context: dict) -> dict:

@@ -271,6 +271,12 @@ def unused_prebuilt_dir(context) -> str:
     return "" if project_image(context) else ".devcontainer/prebuilt"
 
 
+def feature_documentation() -> list[str]:
+    """The file names in our features that never reach an image (features/publish.json, the list the
+    features' release digest skips too): the project's environment hash skips them."""
+    return json.loads((Path(__file__).resolve().parent.parent / "features/publish.json").read_text())["documentation"]
+
+
 @pass_context
 def unused_feature_dir(context, feature: str) -> str:
     """For copier.yml's _exclude: the feature's folder when the project does not use it, else ""."""
@@ -383,6 +389,7 @@ class VersionsExtension(Extension):
             python_versions=versions.project_pythons,
             project_features=features_of_project,
             unused_feature_dir=unused_feature_dir,
+            feature_documentation=feature_documentation,
             framework_python_error=framework_python_error,
             framework_release_choices=release_choices,
             framework_cuda_choices=cuda_choices,

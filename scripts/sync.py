@@ -17,7 +17,7 @@ Sources and what is derived from them:
                        -> features/src/<id>/README.md, written by the devcontainer CLI's
                           `devcontainer features generate-docs` (the CLI must be on PATH)
   features/src/<id>/   -> features/releases.json: each feature's version and a digest of its files
-                          (all but README.md).
+                          (all but the documentation that features/publish.json lists).
                           A feature whose files changed while its version stayed the same is refused:
                           bump "version" in its devcontainer-feature.json (a published version is
                           never published again, so the change would never reach users).
@@ -39,12 +39,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from jinja2 import Environment, meta
 
 # Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
 # the template's own modules under hooks/ (hooks/versions.py: the version data and its sort key).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hooks import cookiecutter_bridge, extension
+from hooks import extension
+from hooks.questions import Questions, computed, placeholders
 from hooks.versions import version_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,9 @@ DATA = ROOT / "data/versions.yml"
 LIB = ROOT / "features/lib"
 FEATURES = ROOT / "features/src"
 PUBLISH = ROOT / "features/publish.json"     # hand-written: where the features are published
+# The file names in a feature that never reach an image, the one list the release digest and a
+# generated project's environment hash (template/.devcontainer/publish.py.jinja) both skip.
+DOCUMENTATION = frozenset(json.loads(PUBLISH.read_text())["documentation"])
 RELEASES = ROOT / "features/releases.json"   # generated: version + content digest of each feature
 COMMAND = "python scripts/sync.py"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
@@ -204,13 +207,12 @@ def cookiecutter_json() -> str:
     Copier checks every answer, so a refused one gets Copier's message whichever door it came in
     by. Questions Copier never asks (`when: false`) become private `__` variables, rendered but not
     asked; `__project_slug` names the project folder."""
-    bridge = cookiecutter_bridge
-    questions = bridge.questions()
-    jinja = Environment(extensions=[extension.VersionsExtension])
-    variable = {key: f"__{key}" if bridge.computed(q) else key for key, q in questions.items()}
+    model = Questions()
+    questions = model.all
+    variable = {key: f"__{key}" if computed(q) else key for key, q in questions.items()}
 
     def depends_on_answers(text: str) -> bool:
-        return bool(meta.find_undeclared_variables(jinja.parse(text)) & set(questions))
+        return bool(model.answers_in(text))
 
     def to_cookiecutter(text: str) -> str:
         """Copier's Jinja over answers -> cookiecutter's (answers live under `cookiecutter.`)."""
@@ -221,8 +223,8 @@ def cookiecutter_json() -> str:
     def text(template: str) -> str:
         """Help text: rendered, or with <answer> placeholders where it quotes other answers."""
         if depends_on_answers(template):
-            return " ".join(re.sub(r"\{\{\s*(\w+)\s*\}\}", r"<\1>", template).split())
-        return " ".join(jinja.from_string(template).render().split())
+            return " ".join(placeholders(template).split())
+        return " ".join(model.render(template).split())
 
     context: dict = {"_generated_by": f"{COMMAND} from copier.yml: edit that, then run the command",
                      "_extensions": ["hooks.cookiecutter_bridge.CookiecutterExtension"],
@@ -231,14 +233,14 @@ def cookiecutter_json() -> str:
     for key, question in questions.items():
         default = question.get("default")
         if isinstance(default, str) and "{{" in default and not depends_on_answers(default):
-            default = jinja.from_string(default).render()  # a value from the template's data
+            default = model.render(default)  # a value from the template's data
         context[variable[key]] = to_cookiecutter(default) if isinstance(default, str) else default
-        if bridge.computed(question):
+        if computed(question):
             continue
         prompt = text(question["help"])
         choices = question.get("choices")
         if isinstance(choices, str) and not depends_on_answers(choices):
-            choices = json.loads(jinja.from_string(choices).render())
+            choices = json.loads(model.render(choices))
         if isinstance(choices, dict | list):
             prompt += ". One of: " + "; ".join(value if label == value else f"{value} = {label}"
                                                for label, value in extension.choice_pairs(choices))
@@ -305,10 +307,10 @@ def metadata_problems(feature: str, spec: dict) -> list[str]:
 
 def content_digest(folder: Path) -> str:
     """Digest of what `devcontainer features publish` packs: every file's path, mode and bytes, but
-    README.md, which follows from the others plus the namespace and the CLI's doc format (moving the
-    features or upgrading the CLI needs no new versions)."""
+    the documentation (DOCUMENTATION), which never reaches an image: a docs-only change needs no
+    new version (and README.md follows from the others plus the namespace and the CLI's doc format)."""
     lines = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "README.md"):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in DOCUMENTATION):
         mode = "x" if path.stat().st_mode & 0o111 else "-"
         lines.append(f"{path.relative_to(folder).as_posix()} {mode} {hashlib.sha256(path.read_bytes()).hexdigest()}\n")
     return "sha256:" + hashlib.sha256("".join(lines).encode()).hexdigest()

@@ -60,6 +60,25 @@ def test_layout(project):
     assert (root / ".devcontainer/features/jupyterlab/install.sh").stat().st_mode & 0o111
 
 
+def test_vendored_features_carry_what_runs_not_their_documentation(project):
+    """The features' documentation (features/publish.json) stays in the template: a project gets
+    one README pointing to it, and each feature folder keeps what its install runs, the shared
+    shell library included (a local feature is built from its folder alone)."""
+    root, _ = project
+    features = root / ".devcontainer/features"
+    documentation = set(json.loads((REPO / "features/publish.json").read_text())["documentation"])
+    assert {"README.md", "NOTES.md", "report.schema.json"} <= documentation
+    vendored = [path.relative_to(features).as_posix() for path in features.rglob("*") if path.is_file()]
+    assert [name for name in vendored if Path(name).name in documentation] == ["README.md"]
+    assert "copier update" in (features / "README.md").read_text()
+    for folder in (path for path in features.iterdir() if path.is_dir()):
+        source = REPO / "features/src" / folder.name
+        shipped = {p.relative_to(source).as_posix() for p in source.rglob("*")
+                   if p.is_file() and p.name not in documentation and "__pycache__" not in p.parts}
+        assert {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} == shipped
+        assert "common.sh" in shipped and ("nvidia.sh" in shipped) == (folder.name in ("cuda", "cudnn"))
+
+
 def test_answers_recorded_for_copier_update(project):
     root, answers = project
     recorded = yaml.safe_load((root / ".copier-answers.yml").read_text())

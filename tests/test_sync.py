@@ -145,6 +145,16 @@ def test_each_feature_readme_is_generated_from_its_metadata_and_notes():
     assert "| 12.8 | `nvidia-cuda-runtime-cu12==" not in (REPO / "docs/cuda-features.md").read_text()
 
 
+def test_nothing_a_feature_runs_reads_its_documentation():
+    """The documentation files (features/publish.json) are left out of the release digest, a
+    project's copy and its environment hash: true only while no other file of a feature names one."""
+    documentation = json.loads((REPO / "features/publish.json").read_text())["documentation"]
+    for path in (REPO / "features/src").rglob("*"):
+        if path.is_file() and path.name not in documentation and "__pycache__" not in path.parts:
+            text = path.read_text()
+            assert not [name for name in documentation if name in text], path
+
+
 @NEEDS_DEVCONTAINER_CLI
 def test_a_stale_readme_is_named_and_regenerated(playground):
     spec_file = playground / "features/src/env-doctor/devcontainer-feature.json"

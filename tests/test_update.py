@@ -28,9 +28,11 @@ from hooks.versions import version_key
 from tests.test_discover_releases import DRIVERS, RECORDING, discovery
 from tests.utils.project import LOCK_PYTHON, REPO
 
-TEMPLATE_PARTS = ["copier.yml", "template", "hooks", "data", "features", "runtime"]
+TEMPLATE_PARTS = ["copier.yml", "template", "includes", "hooks", "data", "features", "runtime"]
 UV = shutil.which("uv") or find_uv_bin()
 NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
+FEATURE_DOCUMENTATION_PATTERN = '- ".devcontainer/features/*/'  # copier.yml's _exclude entries
+NEW_NOTEBOOK_LINE = '    "print(f\\"interpreter: {sys.executable}\\")\\n",\n'
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -60,12 +62,18 @@ def template_history(tmp_path_factory) -> Path:
     git(repo, "init", "-q")
     # 1.0.0: the newest PyTorch release and one VS Code setting are not there yet.
     data, devcontainer = repo / "data/versions.yml", repo / "template/.devcontainer/devcontainer.json.jinja"
-    current_data, current_devcontainer = data.read_text(), devcontainer.read_text()
-    assert NEW_SETTING in current_devcontainer
+    notebook, config = repo / "template/notebooks/example.ipynb.jinja", repo / "copier.yml"
+    current_data, current_devcontainer, current_notebook = data.read_text(), devcontainer.read_text(), notebook.read_text()
+    current_config = config.read_text()
+    assert NEW_SETTING in current_devcontainer and NEW_NOTEBOOK_LINE in current_notebook
+    # ... and, as in older template versions, the features' documentation is vendored too.
+    config.write_text("".join(line for line in current_config.splitlines(keepends=True)
+                              if FEATURE_DOCUMENTATION_PATTERN not in line))
     new_cuda = versions_yml(current_data)["frameworks"]["pytorch"]["releases"][newest_torch()]["cuda"]
     data.write_text("".join(line for line in current_data.splitlines(keepends=True)
                             if not line.strip().startswith((f'"{newest_torch()}"', *(f'"{c}"' for c in new_cuda)))))
     devcontainer.write_text(current_devcontainer.replace(NEW_SETTING, ""))
+    notebook.write_text(current_notebook.replace(NEW_NOTEBOOK_LINE, ""))
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "1.0.0")
     git(repo, "tag", "1.0.0")
@@ -76,6 +84,8 @@ def template_history(tmp_path_factory) -> Path:
     data.write_text(discovery.write_releases(data.read_text(), releases, {c: DRIVERS[c] for c in cudas}))
     assert data.read_text() == current_data  # no hand edit: the writer gives today's data
     devcontainer.write_text(current_devcontainer)
+    notebook.write_text(current_notebook)
+    config.write_text(current_config)
     git(repo, "commit", "-qam", "2.0.0")
     git(repo, "tag", "2.0.0")
     return repo
@@ -219,6 +229,57 @@ def test_clean_update_exits_zero(template_history, tmp_path):
     result = update_command(project)
     assert result.returncode == 0, result.stderr
     assert "your decision" not in result.stderr
+
+
+def test_user_owned_examples_are_kept_not_merged(template_history, tmp_path):
+    """copier.yml's _skip_if_exists: the example notebook and tests are the user's after the first
+    copy. An edited one is kept byte for byte while the template's own change to it (2.0.0 adds a
+    line to the notebook) is not merged in; a deleted one comes back as the template's newest."""
+    project = generate(template_history, tmp_path / "project", lock=False)
+    notebook = project / "notebooks/example.ipynb"
+    assert "interpreter: {sys.executable}" not in notebook.read_text()  # 1.0.0's
+    edited = notebook.read_bytes().replace(b"Runs in the project kernel", b"Our baseline runs in the project kernel")
+    notebook.write_bytes(edited.replace(b"\n", b"\r\n"))  # another editor's line endings too
+    (project / "tests/test_device.py").unlink()
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "user edits")
+
+    result = update_command(project)
+
+    assert result.returncode == 0, result.stderr
+    assert notebook.read_bytes() == edited.replace(b"\n", b"\r\n")
+    assert "describe_device" in (project / "tests/test_device.py").read_text()
+    assert not list(project.rglob("*.rej")) and conflict_files(project) == []
+    config = json.loads((project / ".devcontainer/devcontainer.json").read_text())
+    assert config["customizations"]["vscode"]["settings"]["python.testing.pytestEnabled"] is True
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "updated")
+    notebook.unlink()
+    git(project, "commit", "-qam", "the template's newest notebook, please")
+    assert update_command(project).returncode == 0
+    assert "interpreter: {sys.executable}" in notebook.read_text()
+
+
+def test_update_removes_the_features_documentation_older_versions_vendored(template_history, tmp_path):
+    """Copier keeps a file that the new version excludes: the after-update migration removes the
+    features' documentation an older version copied, and nothing of a feature of the user's own."""
+    project = generate(template_history, tmp_path / "project", lock=False)
+    features = project / ".devcontainer/features"
+    assert (features / "env-doctor/report.schema.json").is_file() and (features / "cuda/NOTES.md").is_file()
+    own = features / "my-feature/README.md"
+    own.parent.mkdir()
+    own.write_text("# My feature\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "my own feature")
+
+    result = update_command(project)
+
+    assert result.returncode == 0, result.stderr
+    assert "Removed the features' documentation" in result.stderr
+    left = sorted(p.relative_to(features).as_posix() for p in features.rglob("*")
+                  if p.name in ("README.md", "NOTES.md", "report.schema.json"))
+    assert left == ["README.md", "my-feature/README.md"]
+    assert (features / "env-doctor/install.sh").is_file() and (features / "cuda/common.sh").is_file()
 
 
 def test_exclude_patterns_render_without_any_function_or_answer():

@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import yaml
-from jinja2 import Environment, meta
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
@@ -30,6 +29,8 @@ from mkdocs.structure.files import File, Files
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from hooks import extension  # noqa: E402
+from hooks.questions import Questions, placeholders  # noqa: E402
+from hooks.questions import computed as is_computed  # noqa: E402
 from hooks.versions import version_key  # noqa: E402
 
 FEATURES = ROOT / "features/src"
@@ -60,16 +61,10 @@ def prose(text: str) -> str:
 
 def questions_page() -> str:
     versions = extension.versions
-    jinja = Environment(extensions=[extension.VersionsExtension])
-    spec = yaml.safe_load((ROOT / "copier.yml").read_text())
-    questions = {key: value for key, value in spec.items() if not key.startswith("_")}
+    model = Questions()
+    questions = model.all
     frameworks = [f for f in versions.load()["frameworks"]]
-
-    def answers_in(text: str) -> set[str]:
-        return meta.find_undeclared_variables(jinja.parse(text)) & set(questions)
-
-    def render(text: str, **answers) -> str:
-        return jinja.from_string(text).render(**answers)
+    answers_in, render = model.answers_in, model.render
 
     def choices_of(key: str, question: dict) -> str:
         choices = question.get("choices")
@@ -111,10 +106,10 @@ def questions_page() -> str:
 
     computed = []
     for key, question in questions.items():
-        if question.get("when") is False:
+        if is_computed(question):
             computed.append((key, question))
             continue
-        help_text = re.sub(r"\{\{\s*(\w+)\s*\}\}", r"<\1>", question.get("help", ""))
+        help_text = placeholders(question.get("help", ""))
         when = question.get("when")
         when_text = prose(str(when).strip("{} ")) if isinstance(when, str) else "always"
         validated = ("<br>Checked by `" + re.sub(r"[{}\s]", "", question["validator"]).split("(")[0]

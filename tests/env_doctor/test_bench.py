@@ -113,3 +113,21 @@ def test_bench_schema_refuses_a_figure_without_spread(snapshots):
     broken = copy.deepcopy(bench_of([figure("cpu", 100.0)]))
     del broken["figures"][0]["spread_percent"]
     assert any("spread_percent" in e for e in schema_errors(broken, "bench"))
+
+
+def test_slower_gpu_to_gpu_copy_names_the_gpus_and_driver_first(snapshots, env, capsys):
+    """Two GPUs: their copy bandwidth (NVLink or PCIe) is a figure of its own; a drop after a driver
+    update names the driver before the thread settings, and the report keeps its schema."""
+    env.nvml = FakeNVML(driver="550.54.14", gpus=[H100, H100])
+    env.frameworks = [torch_fw()]
+    torch = {"name": "torch", "version": "2.6.0+cu124", "threads": 8, "device": "NVIDIA H100 80GB HBM3"}
+    copy = {"name": "gpu0_gpu1", "device": "cuda:0->cuda:1", "unit": "GB/s", "peer": True}
+    a = snapshots("a.json", bench_of([{**figure("gpu0_gpu1", 300.0), **copy}], framework=torch))
+    env.nvml = FakeNVML(driver="560.28.03", gpus=[H100, H100])
+    b = snapshots("b.json", bench_of([{**figure("gpu0_gpu1", 150.0), **copy}], framework=torch,
+                                     settings={"OMP_NUM_THREADS": "4"}))
+    out = run(capsys, "diff", a, b)[1]
+    assert "gpu0_gpu1 (cuda:0->cuda:1) 50 % slower: 300 -> 150 GB/s" in out
+    assert "likely cause: driver 550.54.14 -> 560.28.03" in out
+    data = json.loads(run(capsys, "diff", "--json", a, b)[1])
+    assert schema_errors(data, "diff") == []

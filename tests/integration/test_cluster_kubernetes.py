@@ -266,3 +266,6 @@ def test_jobset_pods_train_together_though_the_head_name_resolves_late(docker, p
                 "env-doctor", "diff", "/outputs/runs/ddp/env-doctor/rank-0.json",
                 "/outputs/runs/ddp/env-doctor/rank-1.json"], check=False)
     assert diff.returncode == 0, diff.stdout
+    for rank in (0, 1):  # every rank trained under env-doctor watch, its summary beside its snapshot
+        watch = read(output / "watch" / f"rank-{rank}.json")
+        assert watch["kind"] == "watch" and watch["exit_code"] == 0 and watch["verdict"], watch

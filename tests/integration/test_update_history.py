@@ -117,6 +117,7 @@ def test_update_from_an_earlier_version(template_repo, version, tmp_path):
     git(project, "init", "-q")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "generated")
+    generated = files_of(project)
     make_user_edits(project)
 
     result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", newest],
@@ -138,6 +139,10 @@ def test_update_from_an_earlier_version(template_repo, version, tmp_path):
                     defaults=True, unsafe=True, quiet=True)
     updated, expected = files_of(project), files_of(fresh)
     user_files = {"pyproject.toml", "uv.lock", "src/history_demo/settings.py", "docs/notes.md", ".copier-answers.yml"}
+    # Files the user owns after the first copy (_skip_if_exists): left exactly as generated.
+    kept = set(yaml.safe_load((REPO / "copier.yml").read_text())["_skip_if_exists"])
+    assert [name for name in kept if name in updated and updated[name] != generated[name]] == []
+    user_files |= kept
     assert set(updated) - user_files == set(expected) - user_files
     assert [name for name in expected if name not in user_files and updated[name] != expected[name]] == []
 
@@ -155,15 +160,15 @@ def test_update_moves_the_launcher_out_and_keeps_the_users_cluster_edits(templat
     git(project, "commit", "-qm", "generated")
     train, settings = project / "src/history_demo/train.py", project / "cluster/settings.toml"
     train.write_text(train.read_text().replace('"--hidden", type=int, default=32', '"--hidden", type=int, default=48'))
-    settings.write_text(settings.read_text().replace('max_parallel = 4 ', 'max_parallel = 16'))
-    assert "default=48" in train.read_text() and "max_parallel = 16" in settings.read_text()
+    settings.write_text(settings.read_text().replace('namespace = ""  ', 'namespace = "ml"'))
+    assert "default=48" in train.read_text() and 'namespace = "ml"' in settings.read_text()
     git(project, "commit", "-qam", "our training and cluster settings")
 
     result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", newest],
                             cwd=project, capture_output=True, text=True)
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "default=48" in train.read_text() and "max_parallel = 16" in settings.read_text()
+    assert "default=48" in train.read_text() and 'namespace = "ml"' in settings.read_text()
     assert not (project / "src/history_demo/cluster.py").exists()
     runtime = project / "cluster/mlcluster"
     shipped = REPO / "runtime/mlcluster"

@@ -9,6 +9,8 @@ measurements of this environment with the project's own framework.
 - matmul fp32 (and bf16/fp16 on a GPU that has them) in TFLOP/s, with torch, JAX or TensorFlow
   (the first importable), on the GPU when the framework sees one; else numpy on the CPU.
 - h2d/d2h: host-to-device and device-to-host copy bandwidth in GB/s (torch or JAX on a GPU).
+- gpu0_gpu1: GPU-to-GPU copy bandwidth in GB/s where torch sees several GPUs (NVLink or PCIe,
+  peer-to-peer or through the host: `peer` says which the driver allows).
 
 Each figure is measured REPEATS times after a warm-up; env-doctor computes median and spread.
 Only the standard library and whichever frameworks the environment has.
@@ -112,6 +114,17 @@ def torch_figures(window):
         for name, run in (("h2d", h2d), ("d2h", d2h)):
             figures.append({"name": name, "unit": "GB/s", "device": str(device), "size": COPY_BYTES,
                             "values": [v / 1e9 for v in repeat(run, COPY_BYTES, window)]})
+        if torch.cuda.device_count() >= 2:
+            first = torch.empty(COPY_BYTES, dtype=torch.uint8, device="cuda:0")
+            second = torch.empty(COPY_BYTES, dtype=torch.uint8, device="cuda:1")
+
+            def gpu_to_gpu():
+                second.copy_(first, non_blocking=True)
+                torch.cuda.synchronize("cuda:0")
+                torch.cuda.synchronize("cuda:1")
+            figures.append({"name": "gpu0_gpu1", "unit": "GB/s", "device": "cuda:0->cuda:1", "size": COPY_BYTES,
+                            "peer": torch.cuda.can_device_access_peer(0, 1),
+                            "values": [v / 1e9 for v in repeat(gpu_to_gpu, COPY_BYTES, window)]})
     device_name = torch.cuda.get_device_name(0) if cuda else "cpu"
     return {"name": "torch", "version": torch.__version__, "threads": torch.get_num_threads(), "device": device_name}, figures
 

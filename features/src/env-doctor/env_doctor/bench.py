@@ -148,7 +148,7 @@ COPY_CAUSES = ["GPU model", "driver", "CUDA runtime", "framework build", "usable
 
 
 def likely_causes(figure: dict, changed: dict[str, str]) -> list[str]:
-    if figure["name"] in ("h2d", "d2h"):
+    if figure["name"] in ("h2d", "d2h", "gpu0_gpu1"):
         order = COPY_CAUSES
     elif figure["device"] == "cpu":
         order = CPU_CAUSES
