@@ -23,9 +23,12 @@ class HeadNotFound(ClusterError):
 
 
 def job_port(job_id: str | None = None) -> int:
-    """A rendezvous port derived from the job, so that two trainings sharing a node differ."""
+    """A rendezvous port derived from the job, so that two trainings sharing a node differ; a
+    requeued Slurm job (same ID) takes the next one, its previous run's may still be held."""
     job_id = job_id if job_id is not None else os.environ.get("SLURM_JOB_ID", "")
-    return FIRST_PORT + int(job_id) % PORTS if job_id.isdigit() else 29400
+    restarts = os.environ.get("SLURM_RESTART_COUNT", "0")
+    restarts = int(restarts) if restarts.isdigit() else 0
+    return FIRST_PORT + (int(job_id) + 7919 * restarts) % PORTS if job_id.isdigit() else 29400
 
 
 def node_rank(explicit: int | None = None) -> int:

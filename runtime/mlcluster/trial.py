@@ -90,6 +90,8 @@ def engine_facts() -> dict:
     facts = {key.lower(): os.environ[key] for key in keys if key in os.environ}
     facts["host"] = socket.gethostname()
     facts["uid"] = os.getuid()
+    if hasattr(os, "sched_getaffinity"):  # the CPUs this process may run on (the engine's binding)
+        facts["cpus"] = len(os.sched_getaffinity(0))
     return facts
 
 
@@ -151,11 +153,14 @@ def previous_attempts(params_file: Path) -> int:
 
 def run_rank(project: Project, output: Path, arguments: list[str]) -> int:
     """One rank of a multi-node training (torchrun starts one per process): its env-doctor
-    snapshot first (env-doctor/rank-N.json), then the training under env-doctor watch
-    (watch/rank-N.json), stop signals passed on."""
+    snapshot first (env-doctor/rank-N.json), the engine's facts (engine/rank-N.json), then the
+    training under env-doctor watch (watch/rank-N.json), stop signals passed on."""
     rank = os.environ.get("RANK")
     if rank is None:
         raise ClusterError("no RANK: `rank` runs under torchrun (torchrun --no-python ...)")
     record_environment(output / "env-doctor" / f"rank-{rank}.json")
+    engine = output / "engine" / f"rank-{rank}.json"  # where it ran, on how many CPUs
+    engine.parent.mkdir(parents=True, exist_ok=True)
+    engine.write_text(json.dumps(engine_facts(), indent=2) + "\n")
     command = project.training_command(sys.executable, str(output), arguments)
     return run_forwarding_signals(watched(command, output / "watch" / f"rank-{rank}.json"))
