@@ -79,6 +79,7 @@ def export_variables(project: Project, settings: dict, output: Path, folder: Pat
         "CLUSTER_OUTPUT": str(output),
         "CLUSTER_MOUNTS": ";".join(mounts),  # container.sh turns ';' into ','
         "CLUSTER_WARNING_SIGNAL": WARNING_SIGNAL,
+        "CLUSTER_MAX_REQUEUES": str(max_requeues(settings)),
         # What Apptainer's clean environment lets in, besides Slurm's and NCCL's own variables.
         "CLUSTER_JOB_VARIABLES": " ".join(storage),
         **storage,
@@ -90,6 +91,14 @@ def export_variables(project: Project, settings: dict, output: Path, folder: Pat
         if "," in value:
             raise ClusterError(f"{key} must not contain ',' (sbatch --export): {value}")
     return export
+
+
+def max_requeues(settings: dict) -> int:
+    """How often a job may requeue itself after the time limit's warning (each run resumes)."""
+    value = settings["slurm"].get("max_requeues", 20)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ClusterError(f"slurm.max_requeues = {value!r}: a whole number, 0 = never requeue")
+    return value
 
 
 def resources(settings: dict, nodes: int | None) -> list[str]:

@@ -236,6 +236,24 @@ def test_without_a_warning_the_step_status_is_the_scripts(scripts):
     assert result.returncode == 0 and "scontrol requeue 5" in result.calls
 
 
+def test_a_job_requeues_itself_at_most_max_requeues_times(scripts, none_project):
+    """A training that never gets past its warning stops requeueing (its checkpoint kept)."""
+    env = {"CLUSTER_RUNTIME": "none", "SLURM_JOB_ID": "5", "SLURM_CPUS_PER_TASK": "1",
+           "CLUSTER_MAX_REQUEUES": "3", "SLURM_RESTART_COUNT": "3"}
+    result = container_sh(scripts, f"(sleep 1; kill -USR2 $$) & run_step -- {STEP}", env)
+    assert "requeue" not in result.calls and "ran 3 times already (slurm.max_requeues)" in result.stdout
+    assert result.returncode == 143
+    result = container_sh(scripts, f"(sleep 1; kill -USR2 $$) & run_step -- {STEP}",
+                          {**env, "SLURM_RESTART_COUNT": "2"})
+    assert "scontrol requeue 5" in result.calls
+    _, project = none_project
+    config = shipped_settings(project)
+    assert slurm.max_requeues(config) == 20
+    config["slurm"]["max_requeues"] = -1
+    with pytest.raises(ClusterError, match="max_requeues"):
+        slurm.max_requeues(config)
+
+
 def test_the_step_gets_the_jobs_cpus_and_not_the_submitters_python(scripts):
     env = {"CLUSTER_RUNTIME": "none", "SLURM_CPUS_PER_TASK": "3", "PYTHONPATH": "/poison",
            "PYTHONHOME": "/poison", "PYTHONSTARTUP": "/poison/s.py", "PYTHONUSERBASE": "/poison"}

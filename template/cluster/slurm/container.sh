@@ -95,10 +95,16 @@ run_step() {
     return "$status"
 }
 
-# This job (an array task by its own ID) back into the queue, its log kept (--open-mode=append).
+# This job (an array task by its own ID) back into the queue, its log kept (--open-mode=append),
+# at most CLUSTER_MAX_REQUEUES times (slurm.max_requeues): a training that never gets past its
+# warning stops there, its checkpoint kept for `python3 cluster resubmit`.
 requeue_self() {
     local job="$SLURM_JOB_ID"
     [ -z "${SLURM_ARRAY_TASK_ID:-}" ] || job="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
+    if [ "${SLURM_RESTART_COUNT:-0}" -ge "${CLUSTER_MAX_REQUEUES:-20}" ]; then
+        echo "$(date +%T) not requeued: job $job ran ${SLURM_RESTART_COUNT:-0} times already (slurm.max_requeues)"
+        return
+    fi
     echo "$(date +%T) requeueing job $job (restart $((${SLURM_RESTART_COUNT:-0} + 1)))"
     scontrol requeue "$job"
     exit 0
