@@ -16,7 +16,6 @@ import time
 import uuid
 
 import pytest
-import yaml
 
 from scripts.machine.testbed import REGISTRY, delete, image_config, layers, manifest, require_registry
 from tests.integration.test_image_build import fresh_layers
@@ -114,10 +113,8 @@ def test_the_cluster_runs_the_pushed_job_image_by_digest(docker, published, tmp_
     assert f"job image: {reference}" in published["pushed"]
     assert f'image = "{reference}"' in (root / "cluster/settings.toml").read_text()
 
-    rendered = run(["python3", "-m", "ship_lab.cluster", "sweep", "kubernetes", "--output", "by-digest", "--dry-run"],
-                   cwd=root, env={"PYTHONPATH": str(root / "src")}).stdout
-    assert rendered.startswith("# kubectl create -f -\n")  # saved with > sweep.yaml, it applies as is
-    manifests = [document for document in yaml.safe_load_all(rendered) if document]
+    rendered = run(["python3", "cluster", "sweep", "kubernetes", "--output", "by-digest", "--dry-run"], cwd=root).stdout
+    manifests = json.loads(rendered)["items"]  # one JSON List: saved with > sweep.json, kubectl creates it as is
     kube.validate(manifests)
     config_map, job = manifests
     pod = job["spec"]["template"]["spec"]
