@@ -11,6 +11,7 @@ import sys
 import time
 
 from .settings import ClusterError
+from .sweep import index_from_engine
 
 FIRST_PORT, PORTS = 20000, 20000  # ports derived from the job ID: 20000-39999
 
@@ -33,12 +34,8 @@ def job_port(job_id: str | None = None) -> int:
 
 def node_rank(explicit: int | None = None) -> int:
     """This node's rank: --node-rank, else Slurm's node index or the Indexed Job's completion index."""
-    if explicit is not None:
-        return explicit
-    for variable in ("SLURM_NODEID", "JOB_COMPLETION_INDEX"):
-        if os.environ.get(variable, "").isdigit():
-            return int(os.environ[variable])
-    raise ClusterError("no node rank: pass --node-rank, or run under srun or an Indexed Job")
+    return index_from_engine(("SLURM_NODEID", "JOB_COMPLETION_INDEX"), explicit,
+                             "no node rank: pass --node-rank, or run under srun or an Indexed Job")
 
 
 def wait_for_address(host: str, timeout: float, interval: float = 1.0) -> str:

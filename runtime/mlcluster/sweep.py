@@ -67,14 +67,20 @@ def trial_dir(output: Path, index: int) -> Path:
     return Path(output) / "trials" / f"{index:04d}"
 
 
-def engine_index(explicit: int | None = None) -> int:
-    """This task's index: --index, else what Slurm (job array) or Kubernetes (Indexed Job) set."""
+def index_from_engine(variables: tuple, explicit: int | None, missing: str) -> int:
+    """explicit, else the first of the engine's variables that holds a number."""
     if explicit is not None:
         return explicit
-    for variable in ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"):
+    for variable in variables:
         if os.environ.get(variable, "").isdigit():
             return int(os.environ[variable])
-    raise ClusterError(
+    raise ClusterError(missing)
+
+
+def engine_index(explicit: int | None = None) -> int:
+    """This task's index: --index, else what Slurm (job array) or Kubernetes (Indexed Job) set."""
+    return index_from_engine(
+        ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"), explicit,
         "no trial index: pass --index, or run under a Slurm job array (SLURM_ARRAY_TASK_ID) "
-        "or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)"
+        "or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)",
     )

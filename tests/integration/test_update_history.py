@@ -103,6 +103,16 @@ def make_user_edits(project: Path) -> None:
     git(project, "commit", "-qm", "user edits")
 
 
+def generated_at(repo: Path, version: str, project: Path) -> Path:
+    """A project generated from the template at version, committed as its user would."""
+    copier.run_copy(str(repo), project, vcs_ref=tag_of(version), data=answers_for(version),
+                    defaults=True, unsafe=True, quiet=True)
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "generated")
+    return project
+
+
 def files_of(root: Path) -> dict[str, bytes]:
     return {str(path.relative_to(root)): path.read_bytes() for path in root.rglob("*")
             if path.is_file() and ".git" not in path.relative_to(root).parts}
@@ -111,12 +121,7 @@ def files_of(root: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_update_from_an_earlier_version(template_repo, version, tmp_path):
     repo, newest = template_repo
-    project = tmp_path / "project"
-    copier.run_copy(str(repo), project, vcs_ref=tag_of(version), data=answers_for(version),
-                    defaults=True, unsafe=True, quiet=True)
-    git(project, "init", "-q")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "generated")
+    project = generated_at(repo, version, tmp_path / "project")
     generated = files_of(project)
     make_user_edits(project)
 
@@ -152,12 +157,7 @@ def test_update_moves_the_launcher_out_and_keeps_the_users_cluster_edits(templat
     user's own training option and cluster settings, updates to the runtime in cluster/mlcluster:
     no conflict, the edits kept, the runtime exactly this version's, the old launcher gone."""
     repo, newest = template_repo
-    project = tmp_path / "project"
-    copier.run_copy(str(repo), project, vcs_ref=tag_of(LAUNCHER_IN_PACKAGE), data=answers_for(LAUNCHER_IN_PACKAGE),
-                    defaults=True, unsafe=True, quiet=True)
-    git(project, "init", "-q")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "generated")
+    project = generated_at(repo, LAUNCHER_IN_PACKAGE, tmp_path / "project")
     train, settings = project / "src/history_demo/train.py", project / "cluster/settings.toml"
     train.write_text(train.read_text().replace('"--hidden", type=int, default=32', '"--hidden", type=int, default=48'))
     settings.write_text(settings.read_text().replace('namespace = ""  ', 'namespace = "ml"'))
