@@ -228,6 +228,9 @@ def test_two_node_torchrun_job_ranks_agree(slurm, slurm_project):
     assert all(read(s)["kind"] == "snapshot" for s in snapshots)
     diff = slurm.exec("env-doctor", "diff", *(f"/shared/ddp/env-doctor/{s.name}" for s in snapshots), check=False)
     assert diff.returncode == 0, diff.stdout
+    for rank in (0, 1):  # every rank trained under env-doctor watch: how it used its CPUs, a verdict
+        watch = read(output / "watch" / f"rank-{rank}.json")
+        assert watch["kind"] == "watch" and watch["exit_code"] == 0 and watch["verdict"], watch
 
 
 def test_sweep_command_names_what_is_missing(slurm):
