@@ -131,3 +131,21 @@ def test_slower_gpu_to_gpu_copy_names_the_gpus_and_driver_first(snapshots, env, 
     assert "likely cause: driver 550.54.14 -> 560.28.03" in out
     data = json.loads(run(capsys, "diff", "--json", a, b)[1])
     assert schema_errors(data, "diff") == []
+
+
+def test_reference_with_bench_figures_compared_with_this_container_measured_now(env, capsys, tmp_path, monkeypatch):
+    """An image built with referenceBench carries its figures; `diff --reference --bench` measures
+    this container now and reports the speed change, its cause named (here: fewer usable CPUs)."""
+    monkeypatch.setattr(bench, "gpu_clocks", lambda: [])
+    reference = tmp_path / "reference.json"
+    env.cpus = 64  # the machine that built the image: far more CPUs than this one
+    assert cli.main(["snapshot", "--at-build", "-o", str(reference)]) == 0
+    data = json.loads(reference.read_text())
+    data["bench"] = bench_of([figure("cpu", 1e6, spread=1.0)], usable=64)
+    reference.write_text(json.dumps(data))
+    capsys.readouterr()
+    env.cpus = 2
+    code, out = run(capsys, "diff", "--reference", str(reference), "--bench", "--seconds", "1")
+    assert code == 1 and "cpu (cpu)" in out and "% slower" in out and "likely cause: usable CPUs 64 -> " in out
+    code, out = run(capsys, "diff", "a.json", "b.json", "--bench")
+    assert code == 3

@@ -7,6 +7,7 @@ set -eu
 PROJECTPYTHON="${PROJECTPYTHON:-}"
 CHECKONSTART="${CHECKONSTART:-true}"
 REFERENCESNAPSHOT="${REFERENCESNAPSHOT:-false}"
+REFERENCEBENCH="${REFERENCEBENCH:-false}"
 REFERENCEPROJECT="${REFERENCEPROJECT:-}"
 
 PREFIX=/opt/env-doctor
@@ -26,6 +27,10 @@ case " $OS_ID " in
 esac
 check_bool checkOnStart "$CHECKONSTART"
 check_bool referenceSnapshot "$REFERENCESNAPSHOT"
+check_bool referenceBench "$REFERENCEBENCH"
+if [ "$REFERENCEBENCH" = true ] && [ "$REFERENCESNAPSHOT" != true ]; then
+    fail "option referenceBench needs referenceSnapshot=true: the figures go into the reference snapshot."
+fi
 if [ -n "$REFERENCEPROJECT" ] && [ ! -f "$REFERENCEPROJECT/uv.lock" ]; then
     fail "option referenceProject: no uv.lock in '$REFERENCEPROJECT'."
 fi
@@ -63,7 +68,9 @@ chmod 0755 /usr/local/bin/env-doctor
 # The environment as built: what `env-doctor diff --reference` compares a container with. Taken
 # here, after the project environment and the CUDA features, with no host visible (build time).
 if [ "$REFERENCESNAPSHOT" = true ]; then
-    env-doctor snapshot --at-build ${REFERENCEPROJECT:+--project "$REFERENCEPROJECT"} -o "$SHARE/reference.json"
+    bench=""
+    [ "$REFERENCEBENCH" != true ] || bench="--bench"
+    env-doctor snapshot --at-build $bench ${REFERENCEPROJECT:+--project "$REFERENCEPROJECT"} -o "$SHARE/reference.json"
     chmod 0644 "$SHARE/reference.json"
 fi
 log "done: $(env-doctor --help | head -n 1)"

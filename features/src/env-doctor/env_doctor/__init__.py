@@ -26,7 +26,7 @@ this code.
     cli       the command line (main)
 """
 
-VERSION = "1.4.1"
+VERSION = "1.5.0"
 
 
 def watch(interval: float = 1.0, json_path: str | None = None):

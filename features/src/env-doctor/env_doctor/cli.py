@@ -60,6 +60,10 @@ def build_parsers() -> dict[str, Parser]:
     diff_p.add_argument("--reference", nargs="?", const=str(REFERENCE_FILE), metavar="REF.json",
                         help=f"compare REF.json (default: {REFERENCE_FILE}) with this container now")
     diff_p.add_argument("--json", action="store_true", help="machine-readable output")
+    diff_p.add_argument("--bench", action="store_true",
+                        help="with --reference: measure this container now too, to compare speed with the "
+                             "reference's figures (an image built with referenceBench)")
+    diff_p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, help=argparse.SUPPRESS)
     watch_p = Parser(prog="env-doctor watch", epilog="exit code: the command's own (3 on a usage error)",
                      usage="env-doctor watch [--interval S] [--json FILE] -- COMMAND... | env-doctor watch --pid PID",
                      description="Run COMMAND, sample its processes and the GPUs until it ends, then print a summary "
@@ -129,6 +133,9 @@ def run_diff(args, parser) -> int:
         parser.print_usage(sys.stderr)
         print("env-doctor: error: give two snapshots, or --reference [REF.json] alone", file=sys.stderr)
         return EXIT_USAGE
+    if args.bench and args.reference is None:
+        print("env-doctor: error: --bench measures this container now: use it with --reference", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.reference is not None:
             if args.reference == str(REFERENCE_FILE) and not REFERENCE_FILE.is_file():
@@ -136,6 +143,10 @@ def run_diff(args, parser) -> int:
                                  "at build when the env-doctor feature's option referenceSnapshot is true")
             a, name_a = read_snapshot(args.reference), f"{args.reference} (reference)"
             b, name_b = snapshot(collect(args.python, args.project)), "this container now"
+            if args.bench:
+                b["bench"], code = bench_or_exit_code(args)
+                if b["bench"] is None:
+                    return code
             a, b = without_own_project(a), without_own_project(b)
         else:
             (a, name_a), (b, name_b) = (read_snapshot(args.a), args.a), (read_snapshot(args.b), args.b)
