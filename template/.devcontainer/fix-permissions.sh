@@ -1,0 +1,12 @@
+#!/bin/sh
+# fix-permissions UID FOLDER...: what a build step created in the environment's folders goes to
+# UID and the group venv, group-writable, its folders setgid (what they will hold stays in the
+# group), so the container user can change the environment whatever UID and GID it is given.
+# Only files not already so are touched: a layer never copies up an earlier layer's files.
+# (jupyter/docker-stacks keeps the same idea in its fix-permissions script.)
+set -eu
+uid="$1"
+shift
+find "$@" \( ! -user "$uid" -o ! -group venv \) -exec chown -h "$uid:venv" {} +
+find "$@" ! -type l ! -perm -g+w -exec chmod g+w {} +
+find "$@" -type d ! -perm -g+s -exec chmod g+s {} +
