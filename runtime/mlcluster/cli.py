@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from . import __version__, kubernetes, results, slurm, submission
+from . import __version__, kubectl, kubernetes, results, slurm, submission
 from .launch import launch
 from .settings import ClusterError, Project, load_settings, load_toml
 from .sweep import expand_sweep, load_trials
@@ -160,7 +160,7 @@ def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
         print(f"cluster: {len(trials)} trials -> {kubernetes.output_path(output)} on claim "
               f"{settings['kubernetes'].get('output_claim')}; Job {name} "
               f"(python3 cluster status|logs|cancel kubernetes {name})", file=sys.stderr)
-        return kubernetes.create(manifests, args.dry_run)
+        return kubectl.create(manifests, args.dry_run)
     nproc_default = settings[args.engine if args.engine == "slurm" else "kubernetes"].get(
         "gpus_per_node" if args.engine == "slurm" else "gpus")
     nproc = args.nproc_per_node or nproc_default or 1
@@ -171,7 +171,7 @@ def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
     manifests = kubernetes.train_manifests(project, settings, args.nodes, nproc, output, name, passed)
     print(f"cluster: {args.nodes} nodes -> {kubernetes.output_path(output)}; JobSet {name} "
           f"(python3 cluster status|logs|cancel kubernetes {name})", file=sys.stderr)
-    return kubernetes.create(manifests, args.dry_run)
+    return kubectl.create(manifests, args.dry_run)
 
 
 def lifecycle(project: Project, args: argparse.Namespace, settings_file: Path) -> int:
@@ -181,7 +181,7 @@ def lifecycle(project: Project, args: argparse.Namespace, settings_file: Path) -
     trial = getattr(args, "trial", None)
     if len(target) == 2 and target[0] == "kubernetes":
         settings = load_settings(settings_file)
-        return kubernetes.lifecycle(args.command, settings, target[1], trial, project.distributed,
+        return kubectl.lifecycle(args.command, settings, target[1], trial, project.distributed,
                                     args.dry_run)
     if target == ["kubernetes"]:
         raise ClusterError(f"{args.command} kubernetes NAME: give the name the sweep or training "

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from mlcluster.kubernetes import INSTANCE, k8s_name, lifecycle_commands, seconds, sweep_manifests, train_manifests
+from mlcluster.kubectl import lifecycle_commands
+from mlcluster.kubernetes import INSTANCE, k8s_name, seconds, sweep_manifests, train_manifests
 from mlcluster.settings import ClusterError
 
 from tests.cluster.conftest import DIGEST_IMAGE, run_cluster, shipped_settings
