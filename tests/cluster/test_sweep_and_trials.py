@@ -8,6 +8,7 @@ import filecmp
 import itertools
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -113,6 +114,40 @@ def test_the_runtime_is_written_for_python_3_9():
     result = subprocess.run([tool("ruff"), "check", "--no-cache", "--target-version", "py39", "--select",
                              "UP,F,E9,FA", "--exclude", "_vendor", str(RUNTIME)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def login_node_python() -> str | None:
+    """A Python older than 3.11 (no tomllib), as a login node's system python3 may be."""
+    for name in ("python3.9", "python3.10"):
+        found = shutil.which(name)
+        if found and subprocess.run([found, "-V"], capture_output=True).returncode == 0:
+            return found
+    pyenv = sorted(Path.home().glob(".pyenv/versions/3.9.*/bin/python3")) + sorted(
+        Path.home().glob(".pyenv/versions/3.10.*/bin/python3"))
+    return str(pyenv[0]) if pyenv else None
+
+
+def test_the_commands_run_on_a_login_nodes_python_3_9(none_project, tmp_path):
+    """With a Python 3.9 or 3.10 (where this machine has one): submitting (dry runs of both
+    engines) and the summary work with nothing installed, the settings read by the vendored tomli."""
+    python = login_node_python()
+    if python is None:
+        pytest.skip("no Python 3.9 or 3.10 here (the py39 lint above still checks the syntax)")
+    root, _ = none_project
+    env = {"JOB_IMAGE": DIGEST_IMAGE, "PYTHONPATH": ""}
+    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2] < (3, 11))"],
+                             capture_output=True, text=True).stdout.strip()
+    assert version == "True", python
+    for engine in ("slurm", "kubernetes"):
+        result = run_cluster(root, "sweep", engine, "--output", str(tmp_path / engine), "--dry-run",
+                             env=env, python=python)
+        assert result.returncode == 0, result.stderr
+    assert "--array=0-5" in run_cluster(root, "sweep", "slurm", "--output", "x", "--dry-run", env=env,
+                                        python=python).stdout
+    keep(tmp_path / "sweep", [{"lr": 0.1}, {"lr": 0.2}])
+    summary = run_cluster(root, "summary", str(tmp_path / "sweep"), env=env, python=python)
+    assert summary.returncode == 1 and "0/2 trials done" in summary.stdout, summary.stderr
+    print(f"the cluster commands ran on {python}")
 
 
 def test_settings_read_with_the_vendored_tomli_as_on_python_3_10(none_project):
