@@ -14,6 +14,9 @@ import pytest
 import yaml
 
 from scripts import discover_releases as discovery
+from scripts.releases.data import write_releases
+from scripts.releases.facts import Refused, discover, missing_versions
+from scripts.releases.index import RecordedIndex, file_version
 from tests.utils.project import REPO
 
 RECORDING = REPO / "tests/data/index-2026-discovery.json"
@@ -31,7 +34,7 @@ def data_before(text: str) -> str:
 
 @pytest.fixture
 def index():
-    return discovery.RecordedIndex(RECORDING)
+    return RecordedIndex(RECORDING)
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def before() -> str:
 
 
 def test_finds_every_missing_release_with_facts_from_the_metadata(index, before):
-    releases, new_cuda = discovery.discover(yaml.safe_load(before), index, DRIVERS)
+    releases, new_cuda = discover(yaml.safe_load(before), index, DRIVERS)
     assert {f: [r.version for r in releases if r.framework == f] for f in ADDED} == ADDED
     torch = next(r for r in releases if r.version == "2.15.0")
     # Pythons from the Linux x86_64 wheel tags (free-threaded cp314t/cp315t builds are not Pythons)
@@ -56,7 +59,7 @@ def test_finds_every_missing_release_with_facts_from_the_metadata(index, before)
 
 
 def test_compute_capabilities_are_carried_forward_and_said_so(index, before):
-    releases, _ = discovery.discover(yaml.safe_load(before), index, DRIVERS)
+    releases, _ = discover(yaml.safe_load(before), index, DRIVERS)
     torch = next(r for r in releases if r.version == "2.15.0")
     assert torch.compute == ["7.5", "12.0"] and torch.compute_from.startswith("2.14.1 (CUDA 13.0, same major)")
     assert "compute carried forward from 2.14.1" in torch.line()
@@ -65,13 +68,13 @@ def test_compute_capabilities_are_carried_forward_and_said_so(index, before):
 
 
 def test_written_data_is_todays_data(index, before):
-    releases, new_cuda = discovery.discover(yaml.safe_load(before), index, DRIVERS)
-    written = discovery.write_releases(before, releases, {c: DRIVERS[c] for c in new_cuda})
+    releases, new_cuda = discover(yaml.safe_load(before), index, DRIVERS)
+    written = write_releases(before, releases, {c: DRIVERS[c] for c in new_cuda})
     assert written == (REPO / "data/versions.yml").read_text()
 
 
 def test_nothing_missing_once_written(index):
-    releases, new_cuda = discovery.discover(yaml.safe_load((REPO / "data/versions.yml").read_text()), index)
+    releases, new_cuda = discover(yaml.safe_load((REPO / "data/versions.yml").read_text()), index)
     assert (releases, new_cuda) == ([], [])
 
 
@@ -91,9 +94,9 @@ def test_compute_without_a_release_of_that_cuda_major_is_refused(index, before):
     data = yaml.safe_load(before)
     for version in [v for v, r in data["frameworks"]["pytorch"]["releases"].items() if r["cuda"][0].startswith("13")]:
         del data["frameworks"]["pytorch"]["releases"][version]
-    with pytest.raises(discovery.Refused, match=r"--compute pytorch==2.15.0=LOWEST,HIGHEST"):
-        discovery.discover(data, index, DRIVERS)
-    releases, _ = discovery.discover(data, index, DRIVERS, compute={"pytorch==2.15.0": ["7.5", "12.0"]})
+    with pytest.raises(Refused, match=r"--compute pytorch==2.15.0=LOWEST,HIGHEST"):
+        discover(data, index, DRIVERS)
+    releases, _ = discover(data, index, DRIVERS, compute={"pytorch==2.15.0": ["7.5", "12.0"]})
     torch = next(r for r in releases if r.framework == "pytorch")
     assert torch.compute_from is None and "carried" not in torch.line()
 
@@ -111,8 +114,8 @@ def test_listing_exits_1_when_something_is_missing_and_writes_nothing(before, tm
 def test_prereleases_yanked_and_older_series_are_not_missing():
     files = {f"x-{v}-py3-none-any.whl": {"requires-python": None, "yanked": v == "1.3.1"}
              for v in ["1.1.0", "1.2.0", "1.2.1", "1.3.0", "1.3.1", "1.4.0rc1", "1.3.2.dev1"]}
-    versions = [discovery._file_version(f) for f in files]
-    assert discovery.missing_versions(versions, ["1.2.0"], files) == ["1.3.0", "1.2.1"]
+    versions = [file_version(f) for f in files]
+    assert missing_versions(versions, ["1.2.0"], files) == ["1.3.0", "1.2.1"]
 
 
 def test_recording_holds_no_urls():

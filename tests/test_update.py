@@ -25,7 +25,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from uv import find_uv_bin
 
 from hooks.versions import version_key
-from tests.test_discover_releases import DRIVERS, RECORDING, discovery
+from scripts.releases.data import write_releases
+from scripts.releases.facts import discover
+from scripts.releases.index import RecordedIndex
+from tests.test_discover_releases import DRIVERS, RECORDING
 from tests.utils.project import LOCK_PYTHON, REPO
 
 TEMPLATE_PARTS = ["copier.yml", "template", "includes", "hooks", "data", "features", "runtime"]
@@ -79,9 +82,9 @@ def template_history(tmp_path_factory) -> Path:
     git(repo, "tag", "1.0.0")
     # 2.0.0: the release found on the index written by the discovery (the CUDA driver is the one
     # fact a maintainer gives it, from NVIDIA's release notes), and a template change.
-    releases, cudas = discovery.discover(versions_yml(data.read_text()), discovery.RecordedIndex(RECORDING), DRIVERS)
+    releases, cudas = discover(versions_yml(data.read_text()), RecordedIndex(RECORDING), DRIVERS)
     assert [(r.framework, r.version) for r in releases] == [("pytorch", newest_torch())]
-    data.write_text(discovery.write_releases(data.read_text(), releases, {c: DRIVERS[c] for c in cudas}))
+    data.write_text(write_releases(data.read_text(), releases, {c: DRIVERS[c] for c in cudas}))
     assert data.read_text() == current_data  # no hand edit: the writer gives today's data
     devcontainer.write_text(current_devcontainer)
     notebook.write_text(current_notebook)
