@@ -81,8 +81,10 @@ class DevContainer:
         client = engine()
         images = set()
         for container in client.containers.list(all=True, filters={"label": self.label}):
+            # The CLI's chain: vsc-NAME (the Dockerfile), vsc-NAME-features, vsc-NAME[-features]-uid.
             image = container.attrs["Config"]["Image"]
-            images.update({image, image.removesuffix("-uid")})
+            base = image.removesuffix("-uid")
+            images.update({image, base, base.removesuffix("-features")})
             container.remove(force=True)
         for image in images:
             try:
