@@ -16,8 +16,9 @@ TEST_BASE_IMAGE = "mltemplate-test-base:bookworm"
 
 
 @pytest.fixture(scope="session")
-def docker(tmp_path_factory) -> str:
-    """The docker client, also first on PATH: `devcontainer features test` has no --docker-path."""
+def docker(tmp_path_factory):
+    """The docker client, also first on PATH: `devcontainer features test` has no --docker-path.
+    At the end of the session, the devcontainer CLI's images the tests built are removed."""
     from tests.utils.docker import require_engine
 
     client = require_engine()
@@ -25,7 +26,31 @@ def docker(tmp_path_factory) -> str:
         shim = tmp_path_factory.mktemp("docker-shim")
         (shim / "docker").symlink_to(shutil.which(client))
         os.environ["PATH"] = f"{shim}{os.pathsep}{os.environ['PATH']}"
-    return client
+    before = devcontainer_cli_images()
+    yield client
+    remove_images(devcontainer_cli_images() - before)
+
+
+def devcontainer_cli_images() -> set[str]:
+    """The images the devcontainer CLI built (it names them vsc-<folder>-<hash>[-features][-uid])."""
+    from tests.utils.docker import engine
+
+    try:
+        return {tag for image in engine().images.list() for tag in image.tags if tag.startswith("vsc-")}
+    except Exception:  # no engine: nothing to tidy
+        return set()
+
+
+def remove_images(tags: set[str]) -> None:
+    """Remove what this session's tests built and left (a contributor's own vsc- images from before
+    the session are kept), so that repeated runs do not fill the disk."""
+    from tests.utils.docker import engine
+
+    for tag in sorted(tags):
+        try:
+            engine().images.remove(tag, force=True)
+        except Exception:  # in use, or already gone
+            pass
 
 
 @pytest.fixture(scope="session")
