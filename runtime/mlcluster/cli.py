@@ -73,7 +73,6 @@ def parser(project: Project) -> argparse.ArgumentParser:
     trial.add_argument("--output", type=Path, required=True, help="the sweep's output folder")
     trial.add_argument("--trials", type=Path, help="expanded sweep (default: OUTPUT/trials.json)")
     trial.add_argument("--index", type=int, help="default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
-    trial.add_argument("--indices", help="comma-separated trials: the engine's index picks one")
 
     rank = commands.add_parser("rank", help="run one rank of a training (in the image, under torchrun)")
     rank.add_argument("--output", type=Path, required=True)
@@ -132,8 +131,7 @@ def main(hooks: ModuleType | None = None, argv: list[str] | None = None) -> int:
 
 def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
     if args.command == "trial":
-        indices = [int(i) for i in args.indices.split(",")] if args.indices else None
-        return run_trial(project, args.output, args.trials, args.index, indices)
+        return run_trial(project, args.output, args.trials, args.index)
     if args.command == "rank":
         return run_rank(project, args.output, passed)
     if args.command == "launch":
@@ -155,23 +153,27 @@ def run(project: Project, args: argparse.Namespace, passed: list[str]) -> int:
         if args.engine == "slurm":
             return slurm.sweep(project, settings, settings_file, Path(output).resolve(), args.sweep,
                                trials, None, args.dry_run, args.wait)
-        name = kubernetes.k8s_name(args.name or f"{project.name}-{Path(output).name}")
+        name = kubernetes_name(project, args)
         manifests = kubernetes.sweep_manifests(project, settings, trials, output, name)
         print(f"cluster: {len(trials)} trials -> {kubernetes.output_path(output)} on claim "
               f"{settings['kubernetes'].get('output_claim')}; Job {name} "
               f"(python3 cluster status|logs|cancel kubernetes {name})", file=sys.stderr)
         return kubectl.create(manifests, args.dry_run)
-    nproc_default = settings[args.engine if args.engine == "slurm" else "kubernetes"].get(
-        "gpus_per_node" if args.engine == "slurm" else "gpus")
-    nproc = args.nproc_per_node or nproc_default or 1
+    gpus = settings["slurm"].get("gpus_per_node") if args.engine == "slurm" else settings["kubernetes"].get("gpus")
+    nproc = args.nproc_per_node or gpus or 1  # one process per GPU, else one
     if args.engine == "slurm":
         return slurm.train(project, settings, settings_file, Path(output).resolve(), args.nodes,
                            nproc, passed, args.dry_run, args.wait)
-    name = kubernetes.k8s_name(args.name or f"{project.name}-{Path(output).name}")
+    name = kubernetes_name(project, args)
     manifests = kubernetes.train_manifests(project, settings, args.nodes, nproc, output, name, passed)
     print(f"cluster: {args.nodes} nodes -> {kubernetes.output_path(output)}; JobSet {name} "
           f"(python3 cluster status|logs|cancel kubernetes {name})", file=sys.stderr)
     return kubectl.create(manifests, args.dry_run)
+
+
+def kubernetes_name(project: Project, args: argparse.Namespace) -> str:
+    """--name, else the project's name and the output folder's, as a Kubernetes name."""
+    return kubernetes.k8s_name(args.name or f"{project.name}-{Path(args.output).name}")
 
 
 def lifecycle(project: Project, args: argparse.Namespace, settings_file: Path) -> int:

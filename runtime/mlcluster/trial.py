@@ -95,24 +95,13 @@ def engine_facts() -> dict:
     return facts
 
 
-def run_trial(
-    project: Project,
-    output: Path,
-    trials_file: Path | None,
-    index: int | None,
-    indices: list[int] | None = None,
-) -> int:
-    """One trial: its parameters, an env-doctor snapshot, then the training, watched. `indices`
-    maps the engine's index to a trial (a resubmission of some trials only)."""
+def run_trial(project: Project, output: Path, trials_file: Path | None, index: int | None) -> int:
+    """One trial: its parameters, an env-doctor snapshot, then the training, watched."""
     trials = load_trials(trials_file or output / TRIALS_FILE)
     if not (output / TRIALS_FILE).is_file():  # Kubernetes: the list comes from a ConfigMap
         output.mkdir(parents=True, exist_ok=True)
         (output / TRIALS_FILE).write_text(trials_json(trials))
     position = engine_index(index)
-    if indices:
-        if not 0 <= position < len(indices):
-            raise ClusterError(f"task index {position} is outside the {len(indices)} trials given")
-        position = indices[position]
     if not 0 <= position < len(trials):
         raise ClusterError(f"trial index {position} is outside the sweep's {len(trials)} trials")
     params = trials[position]
