@@ -10,7 +10,7 @@ devcontainer CLI shares one temporary image between builds: run nothing else on 
 Both images are built on the same Docker Engine in the same run, from the same base image and the
 same pinned packages (exported from the project's uv.lock), and every figure is the median of
 --runs runs. Comparisons are ratios of figures measured side by side. Writes results.md and
-results.json to --out. Needs what the test suite needs (scripts/machine/prepare-test-machine.sh).
+results.json to --out. Needs what the test suite needs (testbed/prepare-test-machine.sh).
 
 --only picks measurement groups (default: all), so that a long run can be split into shorter
 ones; each run merges its figures into --out/results.json:
@@ -38,10 +38,10 @@ import tempfile
 import time
 from pathlib import Path
 
-# Run by its path: the repository root goes on sys.path for scripts/machine/testbed.py, the test
+# Run by its path: the repository root goes on sys.path for testbed/testbed.py, the test
 # machine as the tests use it too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.machine.testbed import HOST_CA_BUNDLE, REGISTRY, docker_cli, layers, render, require_registry, trust_host_ca
+from testbed.testbed import HOST_CA_BUNDLE, REGISTRY, docker_cli, layers, render, require_registry, trust_host_ca
 
 GROUPS = ["copy", "lock", "payload", "builds", "image", "breakdown", "ship", "upgrade"]
 BENCH_IMAGE = f"{REGISTRY}/mltemplate-bench/ours"

@@ -3,6 +3,6 @@
 # bench/run.py with the given arguments, e.g. `./bench/run.sh --runs 5`. Writes bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/machine/dev-env.sh
+source testbed/dev-env.sh
 echo "==> running benchmarks"
 exec python bench/run.py "$@"

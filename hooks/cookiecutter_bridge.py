@@ -22,8 +22,8 @@ from pathlib import Path
 
 from jinja2.ext import Extension
 
-from hooks import extension  # cookiecutter imports this module with the template's folder on sys.path
-from hooks.questions import computed, questions
+from resolver import extension  # cookiecutter imports this module with the template's folder on sys.path
+from resolver.questions import computed, questions
 
 ROOT = Path(__file__).resolve().parent.parent
 # Template references Copier resolves itself (and records as given in .copier-answers.yml).

@@ -15,12 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-# Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
-# the template's own modules under hooks/ (hooks/versions.py: the version data and its sort key).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hooks import versions
+from resolver import versions
 
 PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 PLATFORM = "x86_64-manylinux_2_28"

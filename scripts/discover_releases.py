@@ -40,9 +40,6 @@ import yaml
 from packaging.utils import canonicalize_name as normalize  # PEP 503 project names
 from packaging.version import InvalidVersion, Version
 
-# Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
-# the template's own modules (hooks/versions.py) and the discovery's parts (scripts/releases/).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.releases.data import write_releases
 from scripts.releases.facts import DRIVER_DOC, Refused, Release, discover
 from scripts.releases.index import DISTRIBUTIONS, ROOT, WHEEL, LiveIndex, RecordedIndex

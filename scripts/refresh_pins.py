@@ -17,11 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from resolver import versions
+
 ROOT = Path(__file__).resolve().parent.parent
-# Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
-# the template's own modules under hooks/ (hooks/versions.py: the version data and its sort key).
-sys.path.insert(0, str(ROOT))
-from hooks import versions  # noqa: E402
 
 # lock file -> the packages pinned in it (each at the version pinned now, unless given)
 TARGETS = {

@@ -40,12 +40,9 @@ from pathlib import Path
 
 import yaml
 
-# Run by its path, so only its own folder is on sys.path: the repository root goes there too, for
-# the template's own modules under hooks/ (hooks/versions.py: the version data and its sort key).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hooks import extension
-from hooks.questions import Questions, computed, placeholders
-from hooks.versions import version_key
+from resolver import extension
+from resolver.questions import Questions, computed, placeholders
+from resolver.versions import version_key
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data/versions.yml"
@@ -320,7 +317,7 @@ def generate_docs(src: Path, namespace: str) -> None:
     cli = shutil.which("devcontainer")
     if cli is None:
         sys.exit("the devcontainer CLI writes the features' README.md (`devcontainer features generate-docs`): "
-                 "install it (scripts/machine/prepare-test-machine.sh, or npm install -g @devcontainers/cli)")
+                 "install it (testbed/prepare-test-machine.sh, or npm install -g @devcontainers/cli)")
     result = subprocess.run([cli, "features", "generate-docs", "--project-folder", str(src), "--namespace", namespace],
                             capture_output=True, text=True)
     if result.returncode != 0:

@@ -56,14 +56,14 @@ def remove_images(tags: set[str]) -> None:
 @pytest.fixture(scope="session")
 def test_base_image(docker) -> str:
     """debian:bookworm that trusts this machine's CA bundle, for feature tests outside the template,
-    built by scripts/machine/make-feature-test-base.sh (the documented way to run a feature test alone).
+    built by testbed/make-feature-test-base.sh (the documented way to run a feature test alone).
 
     (Generated projects get the same trust through .devcontainer/certs, the template's own way.)
     """
     from tests.utils.docker import run
     from tests.utils.project import HOST_CA_BUNDLE, REPO
 
-    run([str(REPO / "scripts/machine/make-feature-test-base.sh")],
+    run([str(REPO / "testbed/make-feature-test-base.sh")],
         env={"DOCKER": docker, "FEATURE_TEST_BASE": TEST_BASE_IMAGE, "CA_BUNDLE": str(HOST_CA_BUNDLE)})
     return TEST_BASE_IMAGE
 

@@ -18,7 +18,8 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
-from hooks import cookiecutter_bridge, extension, versions
+from hooks import cookiecutter_bridge
+from resolver import extension, versions
 from tests.utils.answers import REFUSED_ANSWERS
 from tests.utils.project import LOCK_PYTHON, REPO, render
 

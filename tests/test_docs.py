@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hooks import extension
+from resolver import extension
 from tests.utils.project import REPO, copy_repo_parts
 from tests.utils.tools import tool
 
 # What the build reads: a copy of these is a complete playground.
-TREE = ["mkdocs.yml", "docs", "scripts", "hooks", "copier.yml", "data", "features"]
+TREE = ["mkdocs.yml", "docs", "scripts", "hooks", "resolver", "copier.yml", "data", "features"]
 REFERENCE = ["questions", "features", "support-matrix", "env-doctor"]
 
 

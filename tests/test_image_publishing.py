@@ -14,7 +14,7 @@ import pytest
 import yaml
 from mlcluster.settings import ClusterError, job_image, load_settings
 
-from hooks.extension import image_error, load_module, published_image, registry_host
+from resolver.extension import image_error, load_module, published_image, registry_host
 from tests.utils.project import REPO, render
 from tests.utils.tools import tool
 

@@ -21,7 +21,7 @@ import pexpect
 import pytest
 import yaml
 
-from hooks import extension, versions
+from resolver import extension, versions
 from tests.utils.project import REPO, render
 
 ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -194,7 +194,7 @@ def test_framework_without_a_release_for_the_python_is_disabled(tmp_path):
     the framework menu disables it with the reason, and --data is refused with the same reason."""
     template = tmp_path / "template"
     template.mkdir()
-    for part in ["copier.yml", "template", "hooks", "data"]:
+    for part in ["copier.yml", "template", "hooks", "resolver", "data"]:
         copy = shutil.copytree if (REPO / part).is_dir() else shutil.copy
         copy(REPO / part, template / part)
     data = template / "data/versions.yml"

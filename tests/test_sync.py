@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hooks.versions import version_key
+from resolver.versions import version_key
 from tests.utils.project import REPO, copy_repo_parts
 
 # sync.py writes the features' READMEs with the devcontainer CLI (`devcontainer features
-# generate-docs`), which scripts/machine/prepare-test-machine.sh installs: the tests that run it through
+# generate-docs`), which testbed/prepare-test-machine.sh installs: the tests that run it through
 # to the end are integration tests; the unit tests check what needs no CLI.
 NEEDS_DEVCONTAINER_CLI = pytest.mark.integration
 
 # What sync.py reads and writes: a copy of these is a complete playground.
-TREE = ["data", "features", "docs", "scripts", "hooks", "README.md", "copier.yml", "cookiecutter.json"]
+TREE = ["data", "features", "docs", "scripts", "hooks", "resolver", "README.md", "copier.yml", "cookiecutter.json"]
 
 
 def sync(root: Path, *args: str) -> subprocess.CompletedProcess:

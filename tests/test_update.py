@@ -24,14 +24,14 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from uv import find_uv_bin
 
-from hooks.versions import version_key
+from resolver.versions import version_key
 from scripts.releases.data import write_releases
 from scripts.releases.facts import discover
 from scripts.releases.index import RecordedIndex
 from tests.test_discover_releases import DRIVERS, RECORDING
 from tests.utils.project import LOCK_PYTHON, REPO
 
-TEMPLATE_PARTS = ["copier.yml", "template", "includes", "hooks", "data", "features", "runtime"]
+TEMPLATE_PARTS = ["copier.yml", "template", "includes", "hooks", "resolver", "data", "features", "runtime"]
 UV = shutil.which("uv") or find_uv_bin()
 NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
 FEATURE_DOCUMENTATION_PATTERN = '- ".devcontainer/features/*/'  # copier.yml's _exclude entries

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from hooks import versions
+from resolver import versions
 from tests.utils.project import LOCK_PYTHON, render
 
 

@@ -78,6 +78,6 @@ def test_release_workflow_checks_then_publishes_every_feature():
     assert publish["needs"] == "check" and publish["permissions"]["packages"] == "write"
     command = publish["steps"][-1]["run"]
     assert command.startswith("devcontainer features publish --registry ghcr.io") and command.endswith(" ./features/src")
-    prepare = (REPO / "scripts/machine/prepare-test-machine.sh").read_text()
+    prepare = (REPO / "testbed/prepare-test-machine.sh").read_text()
     pinned = re.search(r'DEVCONTAINER_CLI_VERSION="\$\{DEVCONTAINER_CLI_VERSION:-([\d.]+)\}"', prepare)[1]
     assert workflow["env"]["DEVCONTAINER_CLI_VERSION"] == pinned

@@ -1,7 +1,7 @@
 """MkDocs hook (mkdocs.yml `hooks:`): writes the site's reference pages at build time, from the
 files that define what they describe, so none of them is kept by hand:
 
-  reference/questions.md       copier.yml (rendered through hooks/extension.py, as Copier does)
+  reference/questions.md       copier.yml (rendered through resolver/extension.py, as Copier does)
   reference/features.md        features/src/*/devcontainer-feature.json
   reference/support-matrix.md  data/versions.yml
   reference/env-doctor.md      env-doctor's exit codes (env_doctor/common.py) and JSON schema
@@ -17,21 +17,18 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from pathlib import Path
 
 import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-# MkDocs loads this file by its path (mkdocs.yml `hooks:`): the repository root goes on sys.path
-# for the template's own modules under hooks/.
+from resolver import extension
+from resolver.questions import Questions, placeholders
+from resolver.questions import computed as is_computed
+from resolver.versions import version_key
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-from hooks import extension  # noqa: E402
-from hooks.questions import Questions, placeholders  # noqa: E402
-from hooks.questions import computed as is_computed  # noqa: E402
-from hooks.versions import version_key  # noqa: E402
 
 FEATURES = ROOT / "features/src"
 GENERATED = "<!-- Generated at build time by docs/plugins/reference.py from {source}: edit that, not this page. -->\n\n"
@@ -113,7 +110,7 @@ def questions_page() -> str:
         when = question.get("when")
         when_text = prose(str(when).strip("{} ")) if isinstance(when, str) else "always"
         validated = ("<br>Checked by `" + re.sub(r"[{}\s]", "", question["validator"]).split("(")[0]
-                     + "` in `hooks/extension.py`.") if "validator" in question else ""
+                     + "` in `resolver/extension.py`.") if "validator" in question else ""
         lines.append(f"| `{key}` | {question.get('type', 'str')} | {default_of(key)} | {choices_of(key, question)} "
                      f"| {when_text} | {prose(help_text)}{validated} |")
     if computed:

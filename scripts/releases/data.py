@@ -6,8 +6,9 @@ import re
 
 import yaml
 
-from hooks.versions import version_key
-from scripts.releases.facts import Release
+from resolver.versions import version_key
+
+from .facts import Release
 
 
 def write_releases(text: str, releases: list[Release], new_cuda: dict[str, str] | None = None) -> str:

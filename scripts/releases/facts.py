@@ -10,8 +10,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name as normalize  # PEP 503 project names
 from packaging.version import InvalidVersion, Version
 
-from hooks.versions import version_key
-from scripts.releases.index import DISTRIBUTIONS, WHEEL, file_version
+from resolver.versions import version_key
+
+from .index import DISTRIBUTIONS, WHEEL, file_version
 
 # Where the facts that package metadata cannot give come from.
 DRIVER_DOC = ("NVIDIA's CUDA Toolkit Release Notes, table 'CUDA Toolkit and Corresponding Driver Versions', "

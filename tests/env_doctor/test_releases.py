@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from env_doctor.common import EXIT_OK, EXIT_PROBLEMS, load_versions
 
-from hooks.versions import version_key
+from resolver.versions import version_key
 from tests.utils.env_doctor_cli import checks, report, run
 
 

@@ -4,7 +4,7 @@ The lines are read from README.md (the fenced bash block after the `unit-test-co
 never copied here. They run in a fresh debian:bookworm container with only python3, python3-venv
 and git from apt (tests/utils/stock_debian.py), as a non-root user without a Docker socket, in a
 clone of this repository holding this working tree's files: every unit test passes there, so none
-needs Docker, root or anything scripts/machine/prepare-test-machine.sh sets up.
+needs Docker, root or anything testbed/prepare-test-machine.sh sets up.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_readme_commands_use_only_a_virtual_environment():
     assert commands[0] == "python3 -m venv .venv"
     assert '-m "not integration"' in commands[-1]
     for command in commands:
-        assert not any(word in command.split() for word in ("sudo", "docker", "./scripts/machine/test.sh")), command
+        assert not any(word in command.split() for word in ("sudo", "docker", "./testbed/test.sh")), command
 
 
 def test_unit_tests_pass_on_stock_debian_as_a_user_without_docker(tmp_path_factory):

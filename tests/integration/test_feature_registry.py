@@ -1,6 +1,6 @@
 """Our features as OCI artifacts, the way anyone outside the template uses them: published with
 `devcontainer features publish` to a real registry (Debian's docker-registry on 127.0.0.1:5000,
-started by scripts/machine/prepare-test-machine.sh), referenced by id from a devcontainer.json, pinned by
+started by testbed/prepare-test-machine.sh), referenced by id from a devcontainer.json, pinned by
 digest in devcontainer-lock.json.
 
 Each session publishes under its own namespace, so runs never see each other's tags. The CLI speaks
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.machine.testbed import REGISTRY, manifest, require_registry, tags
+from testbed.testbed import REGISTRY, manifest, require_registry, tags
 from tests.utils.docker import DevContainer, run
 from tests.utils.project import REPO
 

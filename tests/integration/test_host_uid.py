@@ -1,7 +1,7 @@
 """A host user whose UID/GID are not the image's 1000:1000, as a colleague on a Linux host has.
 
 `devcontainer up` runs as that user (uidtest, UID 1234, in the docker group: made by
-scripts/machine/prepare-test-machine.sh), so updateRemoteUserUID gives the container user `dev` UID 1234
+testbed/prepare-test-machine.sh), so updateRemoteUserUID gives the container user `dev` UID 1234
 exactly as VS Code's "Reopen in Container" would. The project folder's name has a space.
 The job image is run as an arbitrary user (`docker run --user 4242:4242`), and has no sudo.
 """
@@ -48,7 +48,7 @@ def host_user() -> pwd.struct_passwd:
     try:
         user = pwd.getpwnam(HOST_USER)
     except KeyError:
-        pytest.fail(f"no host user {HOST_USER}: run scripts/machine/prepare-test-machine.sh first")
+        pytest.fail(f"no host user {HOST_USER}: run testbed/prepare-test-machine.sh first")
     assert user.pw_uid == HOST_UID, f"{HOST_USER} has UID {user.pw_uid}, the test needs {HOST_UID}"
     return user
 

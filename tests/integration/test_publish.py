@@ -1,5 +1,5 @@
 """The environment shipped as an image: the generated project's publish script (what its CI runs)
-builds and pushes to a real registry (scripts/machine/testbed.py), then a colleague's fresh machine
+builds and pushes to a real registry (testbed/testbed.py), then a colleague's fresh machine
 starts from it: the image-based configuration (no build at all), and the normal one with
 build.cacheFrom (the published layers reused). The published env-doctor reference travels inside.
 
@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from scripts.machine.testbed import REGISTRY, delete, image_config, layers, manifest, require_registry
+from testbed.testbed import REGISTRY, delete, image_config, layers, manifest, require_registry
 from tests.integration.test_image_build import fresh_layers
 from tests.utils import kube
 from tests.utils.docker import DevContainer, engine, run

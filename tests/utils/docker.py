@@ -1,7 +1,7 @@
 """Docker Engine and devcontainer CLI helpers: run commands, drive real devcontainers.
 
 Failures raise CommandError (no skips: a missing engine fails the run). The docker client and
-CommandError come from scripts/machine/testbed.py, which the benchmarks share.
+CommandError come from testbed/testbed.py, which the benchmarks share.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docker as docker_sdk
 
-from scripts.machine.testbed import CommandError, docker_cli
+from testbed.testbed import CommandError, docker_cli
 from tests.utils.project import REPO
 
 
@@ -36,9 +36,9 @@ def require_engine() -> str:
     """The docker client to use; fails (never skips) when no Docker Engine answers."""
     docker = docker_cli()
     if subprocess.run([docker, "info"], capture_output=True).returncode != 0:
-        raise CommandError("Docker Engine is not running: run scripts/machine/prepare-test-machine.sh first")
+        raise CommandError("Docker Engine is not running: run testbed/prepare-test-machine.sh first")
     if not shutil.which("devcontainer"):
-        raise CommandError("devcontainer CLI missing: run scripts/machine/prepare-test-machine.sh first")
+        raise CommandError("devcontainer CLI missing: run testbed/prepare-test-machine.sh first")
     return docker
 
 

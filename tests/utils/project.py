@@ -1,5 +1,5 @@
 """Rendering projects from this working tree, for the tests (render, trust_host_ca and REPO are
-scripts/machine/testbed.py's, which the benchmarks share)."""
+testbed/testbed.py's, which the benchmarks share)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from scripts.machine.testbed import HOST_CA_BUNDLE, REPO, render, trust_host_ca
+from testbed.testbed import HOST_CA_BUNDLE, REPO, render, trust_host_ca
 
 __all__ = ["HOST_CA_BUNDLE", "LOCK_PYTHON", "REPO", "copy_repo_parts", "render", "trust_host_ca", "working_tree_files"]
 

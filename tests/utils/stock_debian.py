@@ -28,7 +28,7 @@ def build_image(tag: str, apt_packages: list[str], context: Path) -> str:
     """debian:bookworm (the local image, never pulled) with only apt_packages, as `newuser` in ~/work."""
     docker = docker_cli()
     if subprocess.run([docker, "info"], capture_output=True, check=False).returncode != 0:
-        raise CommandError("Docker Engine is not running: run scripts/machine/prepare-test-machine.sh first")
+        raise CommandError("Docker Engine is not running: run testbed/prepare-test-machine.sh first")
     shutil.copy(HOST_CA_BUNDLE, context / "host-ca.crt")
     (context / "Dockerfile").write_text(
         "FROM debian:bookworm\n"

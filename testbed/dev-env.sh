@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Sourced by scripts/machine/test.sh and bench/run.sh: prepares the machine (Docker Engine, devcontainer
+# Sourced by testbed/test.sh and bench/run.sh: prepares the machine (Docker Engine, devcontainer
 # CLI, base images) and the repo's .venv with the test and docs dependencies, and puts .venv/bin on PATH
 # (uv there is what the template's lock task finds first).
-TEST_BASE_IMAGES="debian:bookworm debian:trixie" bash scripts/machine/prepare-test-machine.sh
+TEST_BASE_IMAGES="debian:bookworm debian:trixie" bash testbed/prepare-test-machine.sh
 if [ ! -x .venv/bin/python ]; then
     echo "==> creating .venv"
     python3 -m venv .venv

@@ -1,7 +1,7 @@
 """Jinja extension: the logic behind copier.yml's questions and the templates.
 
 Loaded by copier-template-extensions from this file's path. It exposes the version resolver
-(hooks/versions.py), the answer validators (each returns "" when an answer fits and a message
+(resolver/versions.py), the answer validators (each returns "" when an answer fits and a message
 naming what would work when it does not), the slug filter, and the one decision of which of our
 devcontainer features a project gets.
 """

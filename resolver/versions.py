@@ -1,6 +1,6 @@
 """Which framework, CUDA and Python versions fit together, read from data/versions.yml.
 
-Used by the template's questions (through hooks/extension.py), by scripts/check_versions.py and
+Used by the template's questions (through resolver/extension.py), by scripts/check_versions.py and
 by the tests. Pure functions over the data: adding a release is a data edit, not a code edit.
 """
 

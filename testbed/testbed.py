@@ -1,6 +1,6 @@
 """This test machine as the tests (tests/utils/) and the benchmarks (bench/) both use it: its
 docker client, projects rendered from this working tree, and the local OCI registry that
-scripts/machine/prepare-test-machine.sh starts (Debian's docker-registry on 127.0.0.1:5000), read
+testbed/prepare-test-machine.sh starts (Debian's docker-registry on 127.0.0.1:5000), read
 through its HTTP API: manifests, layer sizes, deletion.
 
 Docker and the devcontainer CLI reach the registry as localhost:5000 (plain HTTP: Docker treats
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import copier
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
@@ -36,7 +36,7 @@ def docker_cli() -> str:
     for candidate in ("/usr/bin/docker", "docker"):
         if shutil.which(candidate):
             return candidate
-    raise CommandError("no docker client found: run scripts/machine/prepare-test-machine.sh")
+    raise CommandError("no docker client found: run testbed/prepare-test-machine.sh")
 
 
 def render(dst: Path, lock: bool = False, **answers) -> Path:
@@ -67,7 +67,7 @@ def require_registry() -> None:
     try:
         urllib.request.urlopen(f"{API}/", timeout=5).close()
     except (OSError, urllib.error.URLError) as error:
-        raise CommandError(f"no registry on 127.0.0.1:5000 ({error}): run scripts/machine/prepare-test-machine.sh") from None
+        raise CommandError(f"no registry on 127.0.0.1:5000 ({error}): run testbed/prepare-test-machine.sh") from None
 
 
 def split(image: str) -> tuple[str, str]:

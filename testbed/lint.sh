@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Lints this repository: ruff for Python (settings in pyproject.toml), shellcheck for every shell
 # script git tracks (settings in .shellcheckrc; warnings and errors fail). Installs shellcheck from
-# the distribution when it is missing. Run by scripts/machine/test.sh before the tests.
+# the distribution when it is missing. Run by testbed/test.sh before the tests.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

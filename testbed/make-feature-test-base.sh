@@ -2,9 +2,9 @@
 # Builds the base image the feature tests run on: debian:bookworm that trusts this machine's CA
 # bundle (HTTPS downloads here may go through a TLS-intercepting proxy), tagged
 # mltemplate-test-base:bookworm. Run it once before `devcontainer features test` from a clean
-# checkout; the pytest fixture and scripts/machine/prepare-test-machine.sh run it too.
+# checkout; the pytest fixture and testbed/prepare-test-machine.sh run it too.
 #
-#   scripts/machine/make-feature-test-base.sh
+#   testbed/make-feature-test-base.sh
 #   devcontainer features test -p features -f env-doctor -i mltemplate-test-base:bookworm
 #
 # Environment: DOCKER (client, default docker), FEATURE_TEST_BASE (image to build), FROM_IMAGE

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from jinja2 import Environment, meta
 
-from hooks import extension
+from resolver import extension
 
 COPIER_YML = Path(__file__).resolve().parent.parent / "copier.yml"
 

@@ -3,7 +3,7 @@
 #   - a running Docker Engine (installed from the distro and started here when only the client exists),
 #   - the devcontainer CLI (npm @devcontainers/cli, the engine VS Code uses),
 #   - the local base images the tests build on (pulled when a registry answers, else made with debootstrap),
-#     and the feature test base image (scripts/machine/make-feature-test-base.sh),
+#     and the feature test base image (testbed/make-feature-test-base.sh),
 #   - a local OCI registry on 127.0.0.1:5000 (Debian's docker-registry, no auth) that the feature
 #     publishing tests push to; the devcontainer CLI reaches it as localhost:5000,
 #   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests,
