@@ -93,7 +93,7 @@ def test_every_project_carries_this_runtime_unchanged(project):
     """cluster/mlcluster is this repository's runtime/mlcluster, file for file: `copier update`
     replaces it whole, and the project's own code holds none of the launcher."""
     root, _, _ = project
-    comparison = filecmp.dircmp(RUNTIME, root / "cluster/mlcluster", ignore=["__pycache__"])
+    comparison = filecmp.dircmp(RUNTIME, root / "cluster/mlcluster", ignore=["__pycache__", ".ruff_cache"])
     assert not (comparison.left_only or comparison.right_only or comparison.diff_files), comparison.report()
     assert not (root / "src/cluster_lab/cluster.py").exists()
     own = sum(len(p.read_text().splitlines()) for p in (root / "src/cluster_lab").glob("*.py"))
