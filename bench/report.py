@@ -44,6 +44,11 @@ GROUPS = {
         "ship_pull_s": "Pull of the layered image", "ship_pull_single_layer_s": "Pull of the same files as one layer",
         "ship_first_start_s": "Colleague's first start (pull + start + a cell)", "ship_bytes": "Layered image, compressed",
         "ship_single_layer_bytes": "One layer, compressed", "ship_layers": "Layers"}),
+    "compression": ("Layer compression: gzip (docker push) vs zstd (skopeo), pulled by containerd", {
+        "pull_gzip_s": "Pull, gzip layers", "pull_zstd_s": "Pull, zstd layers",
+        "decompress_largest_gzip_s": "Largest layer decompressed, gzip -d",
+        "decompress_largest_zstd_s": "Largest layer decompressed, zstd -d",
+        "gzip_bytes": "Image, gzip", "zstd_bytes": "Image, zstd"}),
     "upgrade": ("Bytes pulled after jax[cuda12] 0.6.2 -> 0.8.1 (same NVIDIA wheels)", {
         "upgrade_fetched_bytes": "Fetched by the pull after the upgrade", "upgrade_single_layer_bytes": "The environment as one layer",
         "upgrade_image_bytes": "The whole new image"}),

@@ -20,6 +20,8 @@ replaces its groups' figures in --out/results.json and keeps the others:
     breakdown   where a cold build's time goes
     ship        pulls of the published image, layered vs one layer, in alternating order, and a
                 colleague's first start with the image-based configuration (local registry)
+    compression the published image's layers as gzip and as zstd, pulled by containerd in
+                alternating order, and the largest layer's decompression by each
     upgrade     bytes a pull fetches after jax[cuda12] 0.6.2 -> 0.8.1 (measured once)
 """
 
@@ -31,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import measures, report, shipping
+from bench import compression, measures, report, shipping
 from bench.projects import Projects
 from bench.shell import log, machine
 from bench.stats import ratios, summary
@@ -44,6 +46,7 @@ MEASURES = {  # in the order they run: ship copies the lock the builds group cha
     "image": measures.measure_image,
     "breakdown": measures.measure_breakdown,
     "ship": shipping.measure_ship,
+    "compression": compression.measure_compression,
     "upgrade": shipping.measure_upgrade,
 }
 BUILT_BY_MODE = {"builds", "image"}  # the groups whose figures depend on --mode

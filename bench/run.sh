@@ -10,5 +10,12 @@ if [ "${1:-}" = "--report" ]; then
     exec python -m bench.report "$@"
 fi
 source testbed/dev-env.sh
+# The compression group: skopeo re-compresses the published image in the registry, zstd times it.
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+for tool in skopeo zstd; do
+    command -v "$tool" >/dev/null 2>&1 && continue
+    echo "==> apt-get install $tool"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
+done
 echo "==> running benchmarks"
 exec python -m bench.run "$@"

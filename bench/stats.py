@@ -31,7 +31,9 @@ RATIOS = [
     ("first_start_over_pull", "That first start / a bare pull of the layered image",
      ["ship.ship_first_start_s"], ["ship.ship_pull_s"], "<= 1.2"),
     ("layered_over_single_pull", "Pull: layered image / the same files as one layer",
-     ["ship.ship_pull_s"], ["ship.ship_pull_single_layer_s"], ""),
+     ["ship.ship_pull_s"], ["ship.ship_pull_single_layer_s"], "<= 1.1"),
+    ("zstd_over_gzip_pull", "Pull by containerd: zstd layers / gzip layers",
+     ["compression.pull_zstd_s"], ["compression.pull_gzip_s"], "< 1"),
     ("upgrade_fetched_over_single_layer", "Bytes pulled after jax[cuda12] 0.6.2 -> 0.8.1 / the environment as one layer",
      ["upgrade.upgrade_fetched_bytes"], ["upgrade.upgrade_single_layer_bytes"], "<= 0.33"),
 ]

@@ -93,10 +93,15 @@ def image_config(image: str) -> dict:
 
 
 def tags(repository: str) -> set[str]:
-    """The tags of 'localhost:5000/team/app'."""
+    """The tags of 'localhost:5000/team/app'; none for a repository nothing was pushed to."""
     name = repository.removeprefix(f"{REGISTRY}/")
-    with urllib.request.urlopen(f"{API}/{name}/tags/list", timeout=30) as response:
-        return set(json.load(response)["tags"])
+    try:
+        with urllib.request.urlopen(f"{API}/{name}/tags/list", timeout=30) as response:
+            return set(json.load(response)["tags"] or [])
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return set()
+        raise
 
 
 def layers(image: str) -> list[tuple[str, int]]:
