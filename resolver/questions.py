@@ -1,5 +1,5 @@
 """copier.yml's questions as the tools other than Copier read them: cookiecutter's door
-(hooks/cookiecutter_bridge.py), the cookiecutter.json it reads (scripts/sync.py) and the
+(cookiecutter/cookiecutter_bridge.py), the cookiecutter.json it reads (scripts/sync.py) and the
 documentation's question reference (docs/plugins/reference.py). One reading for all three: the
 questions in order, which are computed rather than asked, which earlier answers a Jinja text
 uses, a text rendered as Copier renders it, and help text with <answer> placeholders."""

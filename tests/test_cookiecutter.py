@@ -18,12 +18,12 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
-from hooks import cookiecutter_bridge
 from resolver import extension, versions
+from resolver.questions import computed, questions
 from tests.utils.answers import REFUSED_ANSWERS
 from tests.utils.project import LOCK_PYTHON, REPO, render
 
-QUESTIONS = cookiecutter_bridge.questions()
+QUESTIONS = questions()
 FRAMEWORKS = [value for _, value in extension.choice_pairs(QUESTIONS["framework"]["choices"])]
 ACCELERATORS = list(QUESTIONS["accelerator"]["choices"].values())
 PYTORCH_OLDEST = versions.releases("pytorch")[-1]
@@ -74,9 +74,10 @@ def cookiecutter_text(value) -> str:
 
 
 def run_cookiecutter(output_dir: Path, config_file: str, answers: dict, template: str = str(REPO)) -> Path:
+    """`cookiecutter TEMPLATE --directory cookiecutter --no-input key=value...`"""
     extra = {"lock_dependencies": False, **answers}
     return Path(cookiecutter(template, checkout="HEAD", no_input=True, output_dir=str(output_dir),
-                             config_file=config_file,
+                             config_file=config_file, directory="cookiecutter",
                              extra_context={key: cookiecutter_text(value) for key, value in extra.items()}))
 
 
@@ -138,9 +139,9 @@ def test_refused_answer_same_message_nothing_written(tmp_path, config_file, capf
 
 def test_cookiecutter_json_asks_copier_questions():
     """The same questions and defaults (scripts/sync.py keeps the file current; this says what it holds)."""
-    context = json.loads((REPO / "cookiecutter.json").read_text())
+    context = json.loads((REPO / "cookiecutter/cookiecutter.json").read_text())
     asked = [key for key in context if not key.startswith("_")]
-    assert asked == [key for key, q in QUESTIONS.items() if not cookiecutter_bridge.computed(q)]
+    assert asked == [key for key, q in QUESTIONS.items() if not computed(q)]
     for key in asked:
         default = QUESTIONS[key]["default"]
         if "{{" not in str(default):

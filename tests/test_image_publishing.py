@@ -15,6 +15,7 @@ import yaml
 from mlcluster.settings import ClusterError, job_image, load_settings
 
 from resolver.extension import image_error, load_module, published_image, registry_host
+from scripts.derived import published
 from tests.utils.project import REPO, render
 from tests.utils.tools import tool
 
@@ -188,28 +189,27 @@ def test_environment_hash_follows_what_decides_the_environment(project, tmp_path
 
 
 def test_a_feature_docs_change_gives_neither_a_new_image_tag_nor_a_new_feature_version(project, tmp_path):
-    """One rule on both sides: the features' release digest (scripts/sync.py) and the project's
+    """One rule on both sides: the features' release digest (scripts/derived/published.py) and the project's
     environment hash skip the same documentation files, and both follow what the install runs.
     A project from an older template still has the features' READMEs and NOTES: they count for nothing."""
     root, publish = project
-    sync = load_module(REPO / "scripts/sync.py", "template_sync")
-    assert set(publish.DOCUMENTATION) == sync.DOCUMENTATION
+    assert set(publish.DOCUMENTATION) == published.DOCUMENTATION
     copy, feature = tmp_path / "project", tmp_path / "env-doctor"
     subprocess.run(["cp", "-r", str(root), str(copy)], check=True)
     shutil.copytree(REPO / "features/src/env-doctor", feature, ignore=shutil.ignore_patterns("__pycache__"))
     vendored = copy / ".devcontainer/features/env-doctor"
-    env_hash, digest = publish.environment_hash(copy, "sha256:base"), sync.content_digest(feature)
+    env_hash, digest = publish.environment_hash(copy, "sha256:base"), published.content_digest(feature)
 
     for name in publish.DOCUMENTATION:
         for folder in (vendored, feature):
             (folder / name).write_text((folder / name).read_text() + "\nEdited.\n" if (folder / name).exists() else "New.\n")
     assert publish.environment_hash(copy, "sha256:base") == env_hash
-    assert sync.content_digest(feature) == digest
+    assert published.content_digest(feature) == digest
 
     for folder in (vendored, feature):
         (folder / "install.sh").write_text((folder / "install.sh").read_text() + "# changed\n")
     assert publish.environment_hash(copy, "sha256:base") != env_hash
-    assert sync.content_digest(feature) != digest
+    assert published.content_digest(feature) != digest
 
 
 def test_tags(project):

@@ -5,6 +5,7 @@ generate-docs output, and a feature changed without a new version is refused."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,12 +22,13 @@ from tests.utils.project import REPO, copy_repo_parts
 NEEDS_DEVCONTAINER_CLI = pytest.mark.integration
 
 # What sync.py reads and writes: a copy of these is a complete playground.
-TREE = ["data", "features", "docs", "scripts", "hooks", "resolver", "README.md", "copier.yml", "cookiecutter.json"]
+TREE = ["data", "features", "docs", "scripts", "resolver", "README.md", "copier.yml", "cookiecutter"]
 
 
 def sync(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """Runs root's sync.py with root's own packages (scripts.derived, resolver), not the installed ones."""
     return subprocess.run([sys.executable, str(root / "scripts/sync.py"), *args],
-                          capture_output=True, text=True, cwd=root)
+                          capture_output=True, text=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
 
 
 @pytest.fixture

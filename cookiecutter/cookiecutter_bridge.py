@@ -1,11 +1,12 @@
 """Cookiecutter's entry point into this Copier template: one template, two front doors.
 
-`cookiecutter <this repository>` reads cookiecutter.json (written by scripts/sync.py from
-copier.yml: the same questions, defaults and choices) and then runs hooks/pre_gen_project.py,
-which calls `generate` below: it hands the answers to Copier, which validates them with the
-template's own validators (same messages; nothing is written when one is refused) and renders the
-project, .copier-answers.yml included, so `copier update` works on it later. Cookiecutter itself
-renders nothing: its template folder holds only a file whose name renders empty.
+`cookiecutter <this repository> --directory cookiecutter` reads cookiecutter/cookiecutter.json
+(written by scripts/sync.py from copier.yml: the same questions, defaults and choices) and then runs
+cookiecutter/hooks/pre_gen_project.py, which calls `generate` below: it hands the answers to Copier,
+which validates them with the template's own validators (same messages; nothing is written when one
+is refused) and renders the project from the repository root, .copier-answers.yml included, so
+`copier update` works on it later. Cookiecutter itself renders nothing: its template folder holds
+only a file whose name renders empty.
 
 Two pieces run in different processes:
   - CookiecutterExtension, loaded by cookiecutter (cookiecutter.json's `_extensions`) while it
@@ -22,10 +23,16 @@ from pathlib import Path
 
 from jinja2.ext import Extension
 
-from resolver import extension  # cookiecutter imports this module with the template's folder on sys.path
-from resolver.questions import computed, questions
-
+# The repository this folder belongs to (the local one, or cookiecutter's clone or unpacked copy):
+# Copier renders from it, and the template's logic package, resolver/, is imported from it.
+# Cookiecutter puts only this folder on sys.path (and the hook, only this folder too).
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from resolver import extension  # noqa: E402
+from resolver.questions import computed, questions  # noqa: E402
+
 # Template references Copier resolves itself (and records as given in .copier-answers.yml).
 COPIER_PREFIXES = ("gh:", "gl:", "git@", "git+", "https://", "http://", "ssh://", "file://")
 
@@ -47,11 +54,11 @@ def source(context: dict) -> str:
     """The template reference to give Copier: the one the user gave cookiecutter where Copier
     understands it (a local path, relative to where cookiecutter was started, or a git URL,
     gh:/gl: included), so .copier-answers.yml records what `copier copy` would; otherwise (a zip,
-    another abbreviation) the folder cookiecutter unpacked or cloned it into."""
+    another abbreviation) the repository cookiecutter unpacked or cloned it into."""
     template = context["_template"]
     if Path(template).expanduser().is_dir() or template.startswith(COPIER_PREFIXES):
         return template
-    return str(Path(context["_repo_dir"]).resolve())
+    return str(ROOT)
 
 
 def generate(context: dict, project_dir: Path) -> int:
