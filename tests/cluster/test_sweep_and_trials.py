@@ -272,14 +272,12 @@ def test_a_trial_copies_its_list_from_the_engine_into_the_output(none_project, t
 
 @pytest.fixture
 def checkout_env_doctor(tmp_path, monkeypatch):
-    """This checkout's env-doctor on PATH; like the feature's, it leaves the environment of what it
-    runs alone (no PYTHONPATH)."""
+    """This checkout's env-doctor (installed editable) on PATH, run as the feature's command runs it:
+    it leaves the environment of what it runs alone (no PYTHONPATH)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "env-doctor"
-    source = Path(__file__).resolve().parents[2] / "features/src/env-doctor"
-    script.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import sys; sys.path.insert(0, \"{source}\"); "
-                      "from env_doctor.cli import main; sys.exit(main(sys.argv[1:]))' \"$@\"\n")
+    script.write_text(f"#!/bin/sh\nexec {sys.executable} -I -m env_doctor \"$@\"\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
 
