@@ -301,7 +301,13 @@ def test_trial_without_env_doctor_still_runs_and_says_so(none_project, tmp_path,
     root, _ = none_project
     output = tmp_path / "sweep"
     keep(output, [{"lr": 0.1}])
-    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    # A PATH with this interpreter only: its own bin folder has the editable env-doctor's command.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("python", "python3"):
+        (bin_dir / name).write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
     result = run_cluster(root, "trial", "--output", str(output), "--index", "0")
     assert result.returncode == 0 and "env-doctor not found" in result.stderr
     assert "error" in json.loads((output / "trials/0000/env-doctor.json").read_text())
