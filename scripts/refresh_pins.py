@@ -1,11 +1,13 @@
 """Regenerate the hash-pinned tool locks shipped with the template and features.
 
     python scripts/refresh_pins.py [--uv VERSION] [--jupyterlab VERSION] [--nvidia-ml-py VERSION] [--pyyaml VERSION]
+                                 [--flit-core VERSION]
 
 Writes:
   template/.devcontainer/uv-requirements.txt   uv used by the image build
   features/src/jupyterlab/requirements.lock    JupyterLab environment of the jupyterlab feature
-  features/src/env-doctor/requirements.lock    nvidia-ml-py + pyyaml of the env-doctor feature
+  features/src/env-doctor/requirements.lock    nvidia-ml-py + pyyaml of the env-doctor feature, and flit-core,
+                                               the build backend of its own distribution
 Both are universal (every platform and Python the feature supports) and carry sha256 hashes,
 so image builds install exactly what was reviewed here.
 """
@@ -25,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
     ROOT / "template/.devcontainer/uv-requirements.txt": ["uv"],
     ROOT / "features/src/jupyterlab/requirements.lock": ["jupyterlab"],
-    ROOT / "features/src/env-doctor/requirements.lock": ["nvidia-ml-py", "pyyaml"],
+    ROOT / "features/src/env-doctor/requirements.lock": ["nvidia-ml-py", "pyyaml", "flit-core"],
 }
 LOWEST_PYTHON = versions.project_pythons()[0]  # the oldest Python the template offers
 

@@ -4,7 +4,7 @@
     python scripts/sync.py --check   # change nothing; exit 1 naming each stale file (CI runs this)
 
 Sources and what is derived from them:
-  data/versions.yml    -> features/src/env-doctor/versions.yml (env-doctor ships alone: a copy),
+  data/versions.yml    -> features/src/env-doctor/env_doctor/data/versions.yml (env-doctor ships alone: a copy),
                           features/src/{cuda,cudnn}/versions.sh (the features' pins and supported
                           versions), the version proposals of their devcontainer-feature.json,
                           and the <!-- sync:NAME --> blocks in the Markdown files listed below

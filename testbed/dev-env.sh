@@ -9,4 +9,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "==> installing test and docs dependencies"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,docs]"
+# env-doctor, the feature's own distribution, which its tests and the docs build import
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e features/src/env-doctor
 export PATH="$PWD/.venv/bin:$PATH"

@@ -118,9 +118,8 @@ def test_env_doctor_reference_has_exit_codes_and_schema(site):
     (lambda root: (root / "docs/tutorial.md").write_text("[gone](no-such-page.md)\n"), "no-such-page.md"),
     (lambda root: (root / "docs/stray.md").write_text("# Not in the nav\n"), "stray.md"),
     (lambda root: (root / "docs/guide.md").write_text("[gone](env-doctor.md#no-such-heading)\n"), "no-such-heading"),
-    (lambda root: (root / "features/src/env-doctor/env_doctor/common.py").write_text(
-        (root / "features/src/env-doctor/env_doctor/common.py").read_text().replace("EXIT_USAGE = 0, 1, 2, 3",
-                                                                                     "EXIT_USAGE = 0, 1, 2, 4")),
+    (lambda root: (root / "docs/env-doctor.md").write_text(  # env_doctor/common.py defines 0 to 3
+        (root / "docs/env-doctor.md").read_text().replace("| 3 | usage error", "| 4 | usage error")),
      "documents exit codes"),
 ], ids=["broken link", "page not in nav", "broken anchor", "exit codes drifted"])
 def test_strict_build_fails(playground, tmp_path, breakage, message):

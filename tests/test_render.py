@@ -51,7 +51,8 @@ def test_layout(project):
     for path in [".devcontainer/devcontainer.json", ".devcontainer/Dockerfile",
                  ".devcontainer/uv-requirements.txt", ".devcontainer/certs/README.md",
                  ".devcontainer/features/jupyterlab/install.sh", ".devcontainer/features/env-doctor/install.sh",
-                 ".devcontainer/features/env-doctor/versions.yml",
+                 ".devcontainer/features/env-doctor/pyproject.toml",
+                 ".devcontainer/features/env-doctor/env_doctor/data/versions.yml",
                  ".devcontainer/features/env-doctor/env_doctor/__main__.py", "pyproject.toml", ".python-version",
                  "src/vision_lab/__init__.py", "src/vision_lab/device.py", "notebooks/example.ipynb",
                  "tests/test_device.py", "README.md", ".gitignore", ".dockerignore", ".copier-answers.yml"]:

@@ -118,7 +118,7 @@ def test_a_new_cuda_release_is_one_data_edit(playground):
     assert "| 13.1 | `nvidia-cuda-runtime==13.1.80` | no | >= 590.44.01 | >= 580.65.06 |" in (
         features / "cuda/NOTES.md").read_text()
     assert "13.1" in (features / "cuda/README.md").read_text()
-    assert '"13.1": {min_driver: "590.44.01"' in (features / "env-doctor/versions.yml").read_text()
+    assert '"13.1": {min_driver: "590.44.01"' in (features / "env-doctor/env_doctor/data/versions.yml").read_text()
     assert sync(playground, "--check").returncode == 0
 
 

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 import yaml
+from env_doctor import common  # the env-doctor distribution, installed editable with the docs tools
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
@@ -239,7 +240,6 @@ def schema_tables(schema: dict) -> list[str]:
 
 
 def env_doctor_page() -> str:
-    common = extension.load_module(FEATURES / "env-doctor/env_doctor/common.py", "docs_env_doctor_common")
     docs = (ROOT / "docs/env-doctor.md").read_text()
     codes = {value: name for name, value in vars(common).items() if name.startswith("EXIT_")}
     exit_section = section(docs, "Exit codes")

@@ -70,7 +70,7 @@ def compact_lists(text: str) -> str:
 
 def files(facts: Facts) -> dict[Path, Callable[[], str]]:
     return {
-        FEATURES / "env-doctor/versions.yml": lambda: header("data/versions.yml") + DATA.read_text(),
+        FEATURES / "env-doctor/env_doctor/data/versions.yml": lambda: header("data/versions.yml") + DATA.read_text(),
         FEATURES / "cuda/versions.sh": lambda: cuda_versions_sh(facts),
         FEATURES / "cudnn/versions.sh": lambda: cudnn_versions_sh(facts),
         FEATURES / "cuda/devcontainer-feature.json": feature_json(

@@ -272,14 +272,12 @@ def test_a_trial_copies_its_list_from_the_engine_into_the_output(none_project, t
 
 @pytest.fixture
 def checkout_env_doctor(tmp_path, monkeypatch):
-    """This checkout's env-doctor on PATH; like the feature's, it leaves the environment of what it
-    runs alone (no PYTHONPATH)."""
+    """This checkout's env-doctor (installed editable) on PATH, run as the feature's command runs it:
+    it leaves the environment of what it runs alone (no PYTHONPATH)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "env-doctor"
-    source = Path(__file__).resolve().parents[2] / "features/src/env-doctor"
-    script.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import sys; sys.path.insert(0, \"{source}\"); "
-                      "from env_doctor.cli import main; sys.exit(main(sys.argv[1:]))' \"$@\"\n")
+    script.write_text(f"#!/bin/sh\nexec {sys.executable} -I -m env_doctor \"$@\"\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
 
@@ -303,7 +301,13 @@ def test_trial_without_env_doctor_still_runs_and_says_so(none_project, tmp_path,
     root, _ = none_project
     output = tmp_path / "sweep"
     keep(output, [{"lr": 0.1}])
-    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    # A PATH with this interpreter only: its own bin folder has the editable env-doctor's command.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("python", "python3"):
+        (bin_dir / name).write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
     result = run_cluster(root, "trial", "--output", str(output), "--index", "0")
     assert result.returncode == 0 and "env-doctor not found" in result.stderr
     assert "error" in json.loads((output / "trials/0000/env-doctor.json").read_text())

@@ -205,9 +205,9 @@ def test_threads_above_usable_cpus(env, capsys):
 # --- the feature ships its own copy of the version facts --------------------------------------
 
 def test_versions_yml_copy_is_the_data():
-    source, copy = REPO / "data" / "versions.yml", FEATURE / "versions.yml"
+    source, copy = REPO / "data" / "versions.yml", FEATURE / "env_doctor/data/versions.yml"
     assert copy.read_text().endswith(source.read_text()), (
-        "features/src/env-doctor/versions.yml differs from data/versions.yml: run 'python scripts/sync.py'")
+        "features/src/env-doctor/env_doctor/data/versions.yml differs from data/versions.yml: run 'python scripts/sync.py'")
 
 
 def test_no_version_numbers_in_the_code():

@@ -20,7 +20,6 @@ from tests.utils.env_doctor_cli import run
 from tests.utils.fake_nvml import A100, GIB, H100, FakeNVML
 from tests.utils.gpu_check import schema_errors
 
-ENV_DOCTOR_SRC = Path(env_doctor.__file__).resolve().parent.parent
 TICKS = runtime.CLOCK_TICKS
 
 
@@ -210,7 +209,7 @@ def test_notebook_context_manager_watches_this_process(tmp_path, monkeypatch, ca
     """`with env_doctor.watch():` starts `env-doctor watch --pid` on this process (here an
     env-doctor command made from this checkout) and prints its verdict at the end."""
     command = tmp_path / "env-doctor"
-    command.write_text(f"#!/bin/sh\nPYTHONPATH={ENV_DOCTOR_SRC} exec {sys.executable} -m env_doctor \"$@\"\n")
+    command.write_text(f"#!/bin/sh\nexec {sys.executable} -I -m env_doctor \"$@\"\n")
     command.chmod(command.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     with env_doctor.watch(interval=0.2) as result:

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Installs env-doctor into its own environment (/opt/env-doctor: nvidia-ml-py + pyyaml from the
-# hash-pinned requirements.lock), never into the project's one, and the env-doctor command.
+# Installs the env-doctor distribution (pyproject.toml here) into its own environment
+# (/opt/env-doctor, with nvidia-ml-py + pyyaml from the hash-pinned requirements.lock), never into
+# the project's one, and the env-doctor command. The image's settings and reference snapshot go to
+# /usr/local/share/env-doctor, where the package reads them.
 # Runs as root at image build time; devcontainer feature options arrive as upper-case variables.
 set -eu
 
@@ -35,29 +37,32 @@ if [ -n "$REFERENCEPROJECT" ] && [ ! -f "$REFERENCEPROJECT/uv.lock" ]; then
     fail "option referenceProject: no uv.lock in '$REFERENCEPROJECT'."
 fi
 case "$PROJECTPYTHON" in *'"'*|*'\'*) fail "option projectPython must be a plain path, got '$PROJECTPYTHON'." ;; esac
-for f in env_doctor/__init__.py env_doctor/__main__.py env_doctor_probe.py env_doctor_bench.py versions.yml requirements.lock; do
+for f in pyproject.toml requirements.lock env_doctor/__init__.py env_doctor/__main__.py \
+         env_doctor/data/env_doctor_probe.py env_doctor/data/env_doctor_bench.py env_doctor/data/versions.yml; do
     [ -f "$FEATURE_DIR/$f" ] || fail "$f is missing beside install.sh: the feature folder is incomplete."
 done
 
 # --- env-doctor's own environment --------------------------------------------------------------
 find_python
 make_venv "$PREFIX"
+# The lock holds flit_core, the build backend of pyproject.toml: env-doctor itself is then built
+# from this folder with nothing downloaded (--no-index) and nothing unpinned (--no-deps: its
+# dependencies are the lock's). Every package in the environment is hash-checked or this folder.
 venv_install --require-hashes -r "$FEATURE_DIR/requirements.lock"
+venv_install --no-build-isolation --no-deps --no-index "$FEATURE_DIR"
+PACKAGE="$("$PREFIX/bin/python" -I -c 'import env_doctor, os; print(os.path.dirname(env_doctor.__file__))')"
+"$PREFIX/bin/python" -m compileall -q "$PACKAGE" >/dev/null  # users cannot write __pycache__ there
 
-# --- The command ------------------------------------------------------------------------------
-# The env_doctor package and its data files side by side, as in the feature folder: the package
-# finds versions.yml, settings.json and the probe in its parent folder.
-mkdir -p "$SHARE/env_doctor"
-install -m 0644 "$FEATURE_DIR"/env_doctor/*.py "$SHARE/env_doctor/"
-install -m 0644 "$FEATURE_DIR/env_doctor_probe.py" "$FEATURE_DIR/env_doctor_bench.py" "$FEATURE_DIR/versions.yml" "$SHARE/"
+# --- The command and the image's settings ------------------------------------------------------
+mkdir -p "$SHARE"
+rm -rf "$SHARE/env_doctor" "$SHARE/env_doctor.pth" "$SHARE"/env_doctor_*.py "$SHARE/versions.yml"  # an older layout's
 cat >"$SHARE/settings.json" <<JSON
 {"projectPython": "$PROJECTPYTHON", "checkOnStart": $CHECKONSTART}
 JSON
-# Only env-doctor's own interpreter sees the package (a .pth file in its venv), never through
-# PYTHONPATH, which would leak into the probe that runs with the project's interpreter.
-PURELIB="$("$PREFIX/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-echo "$SHARE" >"$PURELIB/env_doctor.pth"
-"$PREFIX/bin/python" -m compileall -q "$SHARE/env_doctor" >/dev/null  # users cannot write __pycache__ here
+# For a notebook kernel (the project's interpreter): sys.path.append("/usr/local/share/env-doctor")
+# makes `env_doctor.watch()` importable there (only the standard library), nothing else of
+# env-doctor's environment.
+ln -s "$PACKAGE" "$SHARE/env_doctor"
 # -I keeps the current folder off sys.path (python -m would put it first): a project file such as
 # yaml.py or glob.py must not shadow env-doctor's imports.
 cat >/usr/local/bin/env-doctor <<SH

@@ -23,6 +23,15 @@ check "a snapshot equals itself" env-doctor diff snap.json snap.json
 check "watch passes the exit code back and writes its summary" bash -c "env-doctor watch --interval 0.2 --json watch.json -- sh -c 'sleep 1; exit 4'; [ \$? = 4 ] && /opt/env-doctor/bin/python -c \"import json; assert json.load(open('watch.json'))['kind'] == 'watch'\""
 check "bench gives the CPU figure with its spread" bash -c "env-doctor bench --seconds 2 --json > bench.json && /opt/env-doctor/bin/python -c \"import json; f = json.load(open('bench.json'))['figures'][0]; assert f['name'] == 'cpu' and f['spread_percent'] is not None, f\""
 check "own environment is isolated" bash -c "! python3 -c 'import pynvml' 2>/dev/null"
+check "is the env-doctor distribution of its own environment" /opt/env-doctor/bin/python -I -c "
+import importlib.metadata, env_doctor
+assert importlib.metadata.version('env-doctor') == env_doctor.__version__
+assert env_doctor.__file__.startswith('/opt/env-doctor/lib/'), env_doctor.__file__"
+check "reads its settings from /usr/local/share/env-doctor" grep -q '"checkOnStart": true' /usr/local/share/env-doctor/settings.json
+mkdir -p /tmp/shadow && echo 'raise SystemExit("a project file shadowed env-doctor import")' > /tmp/shadow/yaml.py
+check "a project's yaml.py in the current folder shadows nothing" bash -c "cd /tmp/shadow && env-doctor --json > /tmp/shadow.json; [ \$? -le 1 ] && grep -q schema_version /tmp/shadow.json"
+check "a notebook kernel imports env_doctor.watch from /usr/local/share/env-doctor" python3 -I -c "
+import sys; sys.path.append('/usr/local/share/env-doctor'); import env_doctor; assert callable(env_doctor.watch)"
 START=$(date +%s%N); env-doctor --on-start >/dev/null 2>&1; END=$(date +%s%N)
 echo "TIMING env-doctor --on-start: $(( (END - START) / 1000000 )) ms"
 

@@ -10,10 +10,11 @@
 Exit codes: 0 all good / identical, 1 problems found / differences, 2 a GPU was required
 (--require-gpu) but none is visible, 3 usage error or unreadable input.
 
-Runs from its own environment (nvidia-ml-py, pyyaml) as `python -m env_doctor`; facts about the
-project's environment come from env_doctor_probe.py, run with the project's interpreter. Version
-facts (driver floors, framework builds) come from versions.yml beside this package, never from
-this code.
+The distribution env-doctor (pyproject.toml beside this package), installed into its own
+environment (nvidia-ml-py, pyyaml) and run as `python -I -m env_doctor`; facts about the project's
+environment come from data/env_doctor_probe.py, run by path with the project's interpreter. Version
+facts (driver floors, framework builds) come from data/versions.yml, never from this code. The
+image's settings and reference snapshot are in /usr/local/share/env-doctor (common.SHARE_DIR).
 
     common    data-file locations, exit codes, statuses, version-string helpers
     facts     what the container has: NVML, CUDA libraries, the probe, resources (collect)
@@ -21,12 +22,13 @@ this code.
     report    the text report and the --quiet problem list
     snapshot  snapshots and their diff
     runtime   `watch`: sampling a process tree, the summary and its verdict
-    bench     `bench`: running env_doctor_bench.py, its statistics, explaining speed changes in a diff
+    bench     `bench`: running data/env_doctor_bench.py, its statistics, explaining speed changes in a diff
     notebook  `with env_doctor.watch(): ...` for a block of code in a notebook kernel
     cli       the command line (main)
 """
 
-VERSION = "1.5.0"
+# The distribution's version (pyproject.toml reads it): equal to devcontainer-feature.json's "version".
+__version__ = "1.6.0"
 
 
 def watch(interval: float = 1.0, json_path: str | None = None):

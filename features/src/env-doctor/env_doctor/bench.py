@@ -10,11 +10,10 @@ import statistics
 import subprocess
 import time
 
-from .common import DATA_DIR, SCHEMA_VERSION
+from .common import BENCH_FILE, SCHEMA_VERSION
 from .facts import cpu_facts, load_nvml
 from .runtime import NVML_CLOCK_SM, THREAD_SETTINGS
 
-BENCH_FILE = DATA_DIR / "env_doctor_bench.py"
 DEFAULT_SECONDS = 20.0
 MIN_CHANGE_PERCENT = 3.0  # below this a change is noise, whatever the spread says
 

@@ -11,14 +11,10 @@ from pathlib import Path
 from . import runtime
 from .bench import DEFAULT_SECONDS, BenchError, render_bench, run_bench
 from .checks import evaluate, exit_code
-from .common import DATA_DIR, EXIT_NO_GPU, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, PROBLEMS, SCHEMA_VERSION, load_settings, load_versions
+from .common import EXIT_NO_GPU, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, PROBLEMS, REFERENCE_FILE, SCHEMA_VERSION, load_settings, load_versions
 from .facts import DEFAULT_VENV_PYTHON, collect, project_python
 from .report import render_problems, render_report
 from .snapshot import diff, host_comparable, render_diff, snapshot, without_own_project
-
-# Written at image build when the feature option referenceSnapshot is on: the environment as built
-# (and published), which `env-doctor diff --reference` compares a container with.
-REFERENCE_FILE = DATA_DIR / "reference.json"
 
 
 class Parser(argparse.ArgumentParser):

@@ -8,12 +8,18 @@ import os
 import re
 from pathlib import Path
 
-# The folder holding this package and its data files: the feature folder in the repository,
-# /usr/local/share/env-doctor once installed.
-DATA_DIR = Path(__file__).resolve().parent.parent
-SETTINGS_FILE = DATA_DIR / "settings.json"  # written by install.sh from the feature options
-VERSIONS_FILE = DATA_DIR / "versions.yml"  # generated copy of the template's data/versions.yml
-PROBE_FILE = DATA_DIR / "env_doctor_probe.py"  # a standalone script: runs with the project's interpreter
+# Files that ship inside the package (data/, no modules: the probe and the bench run by path, so
+# their folder is first on the project interpreter's sys.path and holds nothing it could import).
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+VERSIONS_FILE = PACKAGE_DATA / "versions.yml"  # generated copy of the template's data/versions.yml
+PROBE_FILE = PACKAGE_DATA / "env_doctor_probe.py"  # a standalone script: runs with the project's interpreter
+BENCH_FILE = PACKAGE_DATA / "env_doctor_bench.py"  # the same, for `env-doctor bench`
+# What install.sh writes for the image, in a fixed place: settings.json (the feature options) and,
+# with the option referenceSnapshot, reference.json: the environment as built (and published),
+# which `env-doctor diff --reference` compares a container with.
+SHARE_DIR = Path("/usr/local/share/env-doctor")
+SETTINGS_FILE = SHARE_DIR / "settings.json"
+REFERENCE_FILE = SHARE_DIR / "reference.json"
 
 SCHEMA_VERSION = 1  # of the --json report and of snapshots
 EXIT_OK, EXIT_PROBLEMS, EXIT_NO_GPU, EXIT_USAGE = 0, 1, 2, 3

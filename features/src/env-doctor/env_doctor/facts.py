@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import VERSION
+from . import __version__
 from .common import PROBE_FILE, SCHEMA_VERSION, cuda_str, cudnn_str, disk_usage, load_settings
 from .storage import storage_facts
 
@@ -256,7 +256,7 @@ def collect(python: str | None = None, project: str | None = None) -> dict:
     driver, gpus = nvml_facts()
     return {
         "schema_version": SCHEMA_VERSION,
-        "env_doctor": VERSION,
+        "env_doctor": __version__,
         "project_python": {"path": interpreter, "version": probe.get("python", {}).get("version"),
                            "error": probe_error},
         "driver": driver,

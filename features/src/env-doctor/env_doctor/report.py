@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import VERSION
+from . import __version__
 from .common import PROBLEMS, mib
 
 
@@ -12,7 +12,7 @@ def table(rows: list[list[str]]) -> str:
 
 
 def render_report(facts: dict, results: list[dict]) -> str:
-    out = [f"env-doctor {VERSION}: project Python {facts['project_python']['path']}"]
+    out = [f"env-doctor {__version__}: project Python {facts['project_python']['path']}"]
     driver = facts["driver"]
     if driver["available"]:
         out.append(f"\nNVIDIA driver {driver['version']} (supports CUDA up to {driver['cuda']})")

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import VERSION, facts
+from . import __version__, facts
 from .common import SCHEMA_VERSION, disk_usage, mib
 from .facts import cgroup_cpu_quota
 
@@ -223,7 +223,7 @@ class Sampler:
             iowait = round(100 * (ticks_end[0] - self.ticks_start[0]) / (ticks_end[1] - self.ticks_start[1]), 1)
         own = self.own_cpu() - self.own_cpu_start
         summary = {
-            "schema_version": SCHEMA_VERSION, "kind": "watch", "env_doctor": VERSION,
+            "schema_version": SCHEMA_VERSION, "kind": "watch", "env_doctor": __version__,
             "duration_s": round(duration, 2), "samples": len(self.times),
             "cpu": dict(self.limits, used_mean=round(cpu_seconds / duration, 2),
                         used_max=round(max(rates), 2) if rates else None, cpu_seconds=round(cpu_seconds, 2),
