@@ -283,6 +283,56 @@ def unused_feature_dir(context, feature: str) -> str:
     return "" if feature in features_of_project(context) else f".devcontainer/features/{feature}"
 
 
+FEATURES = Path(__file__).resolve().parent.parent / "features"
+# A registry namespace as the devcontainer CLI takes a feature's: host[:port]/path, lowercase, no tag.
+FEATURES_NAMESPACE = re.compile(r"(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::[0-9]+)?"
+                                r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+")
+
+
+def published_features_namespace() -> str:
+    """Where this repository publishes the features (features/publish.json): the suggestion."""
+    namespace = json.loads((FEATURES / "publish.json").read_text())["namespace"]
+    return f"ghcr.io/{namespace.lower()}"
+
+
+def features_registry_error(answer: str) -> str:
+    """The features_registry question: empty (vendored copies) or a registry namespace."""
+    if answer == "":
+        return ""
+    example = f"e.g. {published_features_namespace()}"
+    if answer.startswith(("./", "../", "/")):
+        return (f"\"{answer}\" is a path: leave the answer empty for the vendored copies, or give the "
+                f"registry namespace the features are published under, {example}.")
+    if re.search(r"https?://", answer):
+        return f"Give the namespace without a scheme (got \"{answer}\"), {example}."
+    if "@" in answer or ":" in answer.rsplit("/", 1)[-1] or answer.endswith("/"):
+        return (f"Give the namespace without a feature id, tag or digest (got \"{answer}\"), {example}: "
+                "the project adds <id>:<major version> itself.")
+    if not FEATURES_NAMESPACE.fullmatch(answer):
+        return (f"\"{answer}\" is not a registry namespace: use registry-host/path in lowercase, {example} "
+                "or localhost:5000/team/features.")
+    return ""
+
+
+def feature_major(feature: str) -> str:
+    """The released major version of one of our features (features/releases.json): the tag a
+    registry project references, so it takes fixes and additions, never a breaking release."""
+    releases = json.loads((FEATURES / "releases.json").read_text())["features"]
+    return releases[feature]["version"].split(".")[0]
+
+
+def feature_reference(feature: str, registry: str = "") -> str:
+    """How devcontainer.json names the feature: the vendored copy, or the published major version."""
+    return f"{registry}/{feature}:{feature_major(feature)}" if registry else f"./features/{feature}"
+
+
+@pass_context
+def feature_references(context) -> dict[str, str]:
+    """{feature id: its devcontainer.json reference}, in install order."""
+    registry = context.get("features_registry") or ""
+    return {feature: feature_reference(feature, registry) for feature in features_of_project(context)}
+
+
 def _error(check) -> str:
     try:
         check()
@@ -389,6 +439,9 @@ class VersionsExtension(Extension):
             python_versions=versions.project_pythons,
             project_features=features_of_project,
             unused_feature_dir=unused_feature_dir,
+            feature_references=feature_references,
+            features_registry_error=features_registry_error,
+            published_features_namespace=published_features_namespace,
             feature_documentation=feature_documentation,
             framework_python_error=framework_python_error,
             framework_release_choices=release_choices,

@@ -18,7 +18,7 @@ import pytest
 
 from testbed.testbed import REGISTRY, manifest, require_registry, tags
 from tests.utils.docker import DevContainer, run
-from tests.utils.project import REPO
+from tests.utils.project import REPO, render, trust_host_ca
 
 pytestmark = pytest.mark.integration
 
@@ -145,3 +145,54 @@ def test_a_project_uses_the_published_feature_pinned_by_its_lockfile(docker, tes
     finally:
         container.remove()
         run([docker, "image", "rm", "-f", image, unlocked], check=False)
+
+
+def test_a_registry_project_builds_both_images_from_the_locked_features(docker, namespace, published, tmp_path):
+    """features_registry answered: no vendored copies; `devcontainer upgrade` locks the published
+    releases, and the project's publish.py builds the devcontainer image (devcontainer CLI,
+    --frozen-lockfile) and the job image, whose env-doctor is the locked artifact, fetched by digest."""
+    log = tmp_path / "build.log"
+    root = render(tmp_path / "registry-lab", lock=True, project_name="Registry Lab", framework="none",
+                  accelerator="cpu", jupyterlab=False, python_version="3.11", base_image="debian:bookworm",
+                  image="none", features_registry=f"{REGISTRY}/{namespace}")
+    trust_host_ca(root)
+    assert not (root / ".devcontainer/features").exists()
+
+    def publish(*args: str, check: bool = True):
+        return run(["python3", ".devcontainer/publish.py", *args, "--branch", "main", "--default-branch", "main"],
+                   cwd=root, log=log, check=check, timeout=1800, env={"DOCKER_PATH": docker})
+
+    refused = publish("build", check=False)
+    assert refused.returncode != 0
+    assert "pins no env-doctor feature: run `devcontainer upgrade --workspace-folder .`" in refused.stderr
+
+    run(["devcontainer", "upgrade", "--workspace-folder", str(root), "--docker-path", docker], log=log)
+    lock = json.loads((root / ".devcontainer/devcontainer-lock.json").read_text())["features"]
+    reference = f"{REGISTRY}/{namespace}/env-doctor:{published['env-doctor']['version'].split('.')[0]}"
+    # What the major tag points at now (the test above may have published a newer patch release).
+    assert lock[reference]["resolved"] == f"{REGISTRY}/{namespace}/env-doctor@{manifest(reference)[0]}"
+    locked = (root / ".devcontainer/devcontainer-lock.json").read_text()
+
+    image_tags = publish("tags").stdout.split()
+    try:
+        built = publish("build")
+        assert "--frozen-lockfile" in built.stdout
+        assert f"env-doctor feature for the job image: {lock[reference]['resolved']}" in built.stdout
+        assert (root / ".devcontainer/devcontainer-lock.json").read_text() == locked
+        fetched = json.loads((root / ".devcontainer/registry-features/env-doctor/devcontainer-feature.json").read_text())
+        assert fetched["version"] == lock[reference]["version"]
+
+        dev = next(tag for tag in image_tags if ":env-" in tag)
+        job = next(tag for tag in image_tags if ":job-" in tag)
+        for image in (dev, job):
+            result = run([docker, "run", "--rm", image, "env-doctor", "--help"], log=log)
+            assert "usage" in result.stdout.lower(), image
+        # The same release in both (the newer test release, when the test above ran, leaves its marker).
+        probes = [run([docker, "run", "--rm", image, "sh", "-c", f"test -e {MARKER} && echo NEWER || echo FIRST"],
+                      log=log).stdout.strip() for image in (dev, job)]
+        assert probes[0] == probes[1], probes
+        report = run([docker, "run", "--rm", job, "env-doctor", "--json"], log=log, check=False)
+        assert report.returncode in (0, 1), report.stderr  # 1: findings (no GPU here), not a failure
+        assert {check["name"] for check in json.loads(report.stdout)["checks"]} >= {"python", "shm"}
+    finally:
+        run([docker, "image", "rm", "-f", *image_tags], check=False)

@@ -24,4 +24,7 @@ REFUSED_ANSWERS = [
     ({"data_path": "/data:rw"}, "not an absolute container path"),
     ({"data_path": "/usr/share/data"}, "would hide /usr"),
     ({"data_path": "/workspaces"}, "would hide /workspaces"),
+    ({"features_registry": "ghcr.io/acme/features/env-doctor:1"}, "without a feature id, tag or digest"),
+    ({"features_registry": "./features"}, "is a path: leave the answer empty"),
+    ({"features_registry": "Acme/Features"}, "not a registry namespace: use registry-host/path"),
 ]
