@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from resolver import extension  # noqa: E402
+from resolver.answers import slug  # noqa: E402
 from resolver.questions import computed, questions  # noqa: E402
 
 # Template references Copier resolves itself (and records as given in .copier-answers.yml).
@@ -40,7 +40,7 @@ COPIER_PREFIXES = ("gh:", "gl:", "git@", "git+", "https://", "http://", "ssh://"
 class CookiecutterExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
-        environment.filters["slug"] = extension.slug
+        environment.filters["slug"] = slug
         environment.globals["cwd"] = os.getcwd
 
 

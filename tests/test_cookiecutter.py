@@ -19,6 +19,7 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 from resolver import extension, versions
+from resolver.answers import slug as project_slug
 from resolver.questions import computed, questions
 from tests.utils.answers import REFUSED_ANSWERS
 from tests.utils.project import LOCK_PYTHON, REPO, render
@@ -98,7 +99,7 @@ def assert_same_tree(left: Path, right: Path) -> None:
 @pytest.mark.parametrize("answers", MATRIX, ids=lambda a: ",".join(f"{k}={v}" for k, v in a.items()))
 def test_cookiecutter_project_is_copier_project(tmp_path, config_file, answers):
     made = run_cookiecutter(tmp_path / "cookiecutter", config_file, answers)
-    slug = extension.slug(answers.get("project_name", QUESTIONS["project_name"]["default"]))
+    slug = project_slug(answers.get("project_name", QUESTIONS["project_name"]["default"]))
     assert made == tmp_path / "cookiecutter" / slug  # the folder is named like the project
     copied = render(tmp_path / "copier" / slug, **answers)
     assert_same_tree(made, copied)

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from resolver import extension
+from resolver.features import features_registry_error, project_features, published_features_namespace
 from tests.utils.project import REPO, render
 
 NAMESPACE = "ghcr.io/acme/ml-features"
@@ -33,7 +34,7 @@ def test_registry_answer_references_published_majors_in_the_same_order_with_the_
     root = render(tmp_path / "registry", features_registry=NAMESPACE, **answers)
     config = devcontainer_json(root)
 
-    features = extension.project_features(framework, accelerator, jupyterlab)
+    features = project_features(framework, accelerator, jupyterlab)
     expected = [f"{NAMESPACE}/{feature}:{major(feature)}" for feature in features]
     assert list(config["features"]) == expected
     assert config["overrideFeatureInstallOrder"] == expected
@@ -64,7 +65,7 @@ def test_vendored_answer_keeps_the_copies(tmp_path):
 @pytest.mark.parametrize("answer", ["", "ghcr.io/acme/ml-features", "localhost:5000/test-1/features",
                                     "registry.example.com:8443/team/devcontainer-features"])
 def test_namespaces_accepted(answer):
-    assert extension.features_registry_error(answer) == ""
+    assert features_registry_error(answer) == ""
 
 
 @pytest.mark.parametrize("answer, message", [
@@ -78,14 +79,14 @@ def test_namespaces_accepted(answer):
     ("ghcr.io/Acme/Features", "not a registry namespace"),
 ])
 def test_namespaces_refused_with_what_would_work(answer, message):
-    error = extension.features_registry_error(answer)
+    error = features_registry_error(answer)
     assert message in error
     assert re.search(r"e\.g\. ghcr\.io/\S+", error), error  # the suggestion from features/publish.json
 
 
 def test_suggestion_is_the_publishing_namespace():
     namespace = json.loads((REPO / "features/publish.json").read_text())["namespace"]
-    assert extension.published_features_namespace() == f"ghcr.io/{namespace.lower()}"
+    assert published_features_namespace() == f"ghcr.io/{namespace.lower()}"
 
 
 def test_publish_script_refuses_a_registry_project_without_an_env_doctor_lock_entry(tmp_path):

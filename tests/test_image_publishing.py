@@ -14,7 +14,8 @@ import pytest
 import yaml
 from mlcluster.settings import ClusterError, job_image, load_settings
 
-from resolver.extension import image_error, load_module, published_image, registry_host
+from resolver.extension import load_module
+from resolver.images import image_error, published_image, registry_host
 from scripts.derived import published
 from tests.utils.project import REPO, render
 from tests.utils.tools import tool

@@ -21,7 +21,7 @@ import pexpect
 import pytest
 import yaml
 
-from resolver import extension, versions
+from resolver import answers, extension, versions
 from tests.utils.project import REPO, render
 
 ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -230,14 +230,14 @@ def copier_copy(template: Path, dst: Path, **answers) -> None:
     ("Straße Øst", "strasse-ost"),  # letters NFKD does not decompose
 ])
 def test_slug(name, expected):
-    assert extension.slug(name) == expected
-    assert not extension.project_name_error(name)
-    assert not extension.package_name_error(expected.replace("-", "_"))
+    assert answers.slug(name) == expected
+    assert not answers.project_name_error(name)
+    assert not answers.package_name_error(expected.replace("-", "_"))
 
 
 @pytest.mark.parametrize("name", ["-lab", "!!!", "2 Lab", "Lab\x07", "Lab\u2028x", "Lab/x", 'Lab "x"', "\u0308Lab", ""])
 def test_project_name_refused(name):
-    assert "starting with a letter" in extension.project_name_error(name)
+    assert "starting with a letter" in answers.project_name_error(name)
 
 
 def test_unicode_name_renders_valid_files(tmp_path):
@@ -254,7 +254,7 @@ def test_unicode_name_renders_valid_files(tmp_path):
                                             ("80", False), ("65536", False), ("abc", False), ("", False),
                                             ("８８８８", False), ("-1", False)])
 def test_port(port, accepted):
-    assert (extension.port_error(port) == "") is accepted
+    assert (answers.port_error(port) == "") is accepted
 
 
 def test_advice_names_only_pythons_the_question_offers():

@@ -24,7 +24,7 @@ from env_doctor import common  # the env-doctor distribution, installed editable
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-from resolver import extension
+from resolver import answers, extension, features, images
 from resolver.questions import Questions, placeholders
 from resolver.questions import computed as is_computed
 from resolver.versions import version_key
@@ -56,6 +56,12 @@ def prose(text: str) -> str:
 
 
 # --- questions ------------------------------------------------------------------------------------
+
+def defined_in(function: str) -> str:
+    """The file of resolver/ that defines a validator copier.yml names."""
+    module = next(module for module in (answers, images, features, extension) if hasattr(module, function))
+    return f"resolver/{module.__name__.rsplit('.', 1)[-1]}.py"
+
 
 def questions_page() -> str:
     versions = extension.versions
@@ -110,8 +116,8 @@ def questions_page() -> str:
         help_text = placeholders(question.get("help", ""))
         when = question.get("when")
         when_text = prose(str(when).strip("{} ")) if isinstance(when, str) else "always"
-        validated = ("<br>Checked by `" + re.sub(r"[{}\s]", "", question["validator"]).split("(")[0]
-                     + "` in `resolver/extension.py`.") if "validator" in question else ""
+        validator = re.sub(r"[{}\s]", "", question.get("validator", "")).split("(")[0]
+        validated = f"<br>Checked by `{validator}` in `{defined_in(validator)}`." if validator else ""
         lines.append(f"| `{key}` | {question.get('type', 'str')} | {default_of(key)} | {choices_of(key, question)} "
                      f"| {when_text} | {prose(help_text)}{validated} |")
     if computed:
