@@ -13,14 +13,14 @@ from pathlib import Path
 
 import env_doctor
 import pytest
-from env_doctor import cli, runtime
+from env_doctor import cli, readings, runtime
 from env_doctor.common import EXIT_USAGE
 
 from tests.utils.env_doctor_cli import run
 from tests.utils.fake_nvml import A100, GIB, H100, FakeNVML
 from tests.utils.gpu_check import schema_errors
 
-TICKS = runtime.CLOCK_TICKS
+TICKS = readings.CLOCK_TICKS
 
 
 class Machine:
@@ -61,7 +61,7 @@ class Machine:
             folder = self.proc / str(pid)
             folder.mkdir(exist_ok=True)
             fields = ["S", p["ppid"], 0, 0, 0, 0, 0, 0, 0, 0, 0, p["ticks"], 0, 0, 0, 20, 0, p["threads"], 0, 0, 0,
-                      p["rss"] // runtime.PAGE_SIZE]
+                      p["rss"] // readings.PAGE_SIZE]
             (folder / "stat").write_text(f"{pid} (my (odd) name) " + " ".join(map(str, fields)) + "\n")
         idle = self.total_ticks - self.iowait
         (self.proc / "stat").write_text(f"cpu  0 0 0 {idle} {self.iowait} 0 0 0 0 0\n")

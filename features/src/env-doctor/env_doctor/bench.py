@@ -12,7 +12,7 @@ import time
 
 from .common import BENCH_FILE, SCHEMA_VERSION
 from .facts import cpu_facts, load_nvml
-from .runtime import NVML_CLOCK_SM, THREAD_SETTINGS
+from .readings import NVML_CLOCK_SM, THREAD_SETTINGS
 
 DEFAULT_SECONDS = 20.0
 MIN_CHANGE_PERCENT = 3.0  # below this a change is noise, whatever the spread says

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import runtime
+from . import readings, runtime
 from .bench import DEFAULT_SECONDS, BenchError, render_bench, run_bench
 from .checks import evaluate, exit_code
 from .common import EXIT_NO_GPU, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, PROBLEMS, REFERENCE_FILE, SCHEMA_VERSION, load_settings, load_versions
@@ -214,7 +214,7 @@ def run_watch(argv: list[str], parser) -> int:
         parser.error("give a command after --, or --pid PID (not both)")
     if args.json and not Path(args.json).resolve().parent.is_dir():
         parser.error(f"--json {args.json}: folder {Path(args.json).resolve().parent} does not exist")
-    nvml = runtime.load_nvml()
+    nvml = readings.load_nvml()
     if args.pid is not None:
         if not Path(f"/proc/{args.pid}").is_dir():
             parser.error(f"no process {args.pid} (is it in another PID namespace?)")
