@@ -38,7 +38,8 @@ def containerd_socket() -> str:
 def recompress(source: str, target: str) -> None:
     """source's layers as zstd under target, in the registry. Through an uncompressed copy, with
     skopeo's blob cache emptied: skopeo 1.9 (Debian 12) has no option to force a compression and
-    would otherwise reuse the gzip blobs it knows are already there. zstd layers need an OCI manifest."""
+    would otherwise reuse the gzip blobs it knows are already there (later skopeo has --force-compress-format:
+    https://github.com/containers/skopeo/pull/2682). zstd layers need an OCI manifest."""
     if not shutil.which("skopeo"):
         raise SystemExit("compression: skopeo is missing (apt-get install skopeo)")
     plain = "127.0.0.1:5000"  # skopeo speaks plain HTTP to it with --*-tls-verify=false

@@ -8,7 +8,7 @@ the same pinned packages (bench/projects.py). Every group runs --runs times; res
 each run's figures, their median and spread, the date, the machine and the number of runs, and
 the ratios from the medians (bench/stats.py). `python -m bench.report` writes the tables of
 docs/benchmarks.md from it. (Without buildx the devcontainer CLI shares one temporary image
-between builds: run nothing else on the engine.)
+between builds: run nothing else on the engine. https://github.com/microsoft/vscode-remote-release/issues/7414)
 
 --only picks groups (default: all), so that a long run can be split into shorter ones; each run
 replaces its groups' figures in --out/results.json and keeps the others:

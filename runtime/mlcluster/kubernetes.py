@@ -106,7 +106,9 @@ def pod_spec(
     if secrets:  # tracker tokens, NCCL_* settings: every key of each Secret as a variable
         container["envFrom"] = [{"secretRef": {"name": name}} for name in secrets]
     pod = {
-        "restartPolicy": "Never",  # the Job's podFailurePolicy needs it; retries are the Job's
+        # The Job's podFailurePolicy needs it (https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-failure-policy);
+        # retries are the Job's.
+        "restartPolicy": "Never",
         "terminationGracePeriodSeconds": grace_seconds(k8s),
         "securityContext": pod_security(k8s),
         "containers": [container],

@@ -20,6 +20,7 @@ RUNTIMES = ("pyxis", "apptainer", "none")
 # runner and torchrun all handle), waits for its checkpoint and requeues the job. Never USR1:
 # NCCL catches it (submitit moved to USR2 for that, and later discussed SIGHUP), and PyTorch
 # Lightning treats USR1 as its own requeue request; torchrun does not forward USR1/USR2 at all.
+# (https://github.com/facebookincubator/submitit/pull/1697, https://github.com/pytorch/pytorch/issues/154849)
 WARNING_SIGNAL = "USR2"
 
 

@@ -3,7 +3,8 @@
 # UID and the group venv, group-writable, its folders setgid (what they will hold stays in the
 # group), so the container user can change the environment whatever UID and GID it is given.
 # Only files not already so are touched: a layer never copies up an earlier layer's files.
-# (jupyter/docker-stacks keeps the same idea in its fix-permissions script.)
+# (jupyter/docker-stacks keeps the same idea in its fix-permissions script:
+# https://github.com/jupyter/docker-stacks/blob/main/images/docker-stacks-foundation/fix-permissions)
 set -eu
 uid="$1"
 shift

@@ -68,7 +68,8 @@ apptainer_exec() {
 # while the step runs (bash runs a trap only between commands).
 # - CLUSTER_WARNING_SIGNAL (USR2), sent to this shell only (sbatch --signal=B:USR2@SECONDS,
 #   slurm.warning_seconds before the time limit): the step's tasks get SIGTERM from Slurm
-#   (scancel --signal, not srun's: srun turns a SIGTERM it gets into SIGKILL); the trial runner
+#   (scancel --signal, not srun's: srun turns a SIGTERM it gets into SIGKILL, see _srun_signal_mgr in
+#   https://github.com/SchedMD/slurm/blob/master/src/srun/srun_job.c); the trial runner
 #   passes it to the training, torchrun to its workers; the training checkpoints and exits,
 #   and the job requeues itself; its next run resumes from the checkpoint.
 # - SIGTERM (scancel, preemption, a requeue, the time limit): Slurm signals the step itself;
