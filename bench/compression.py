@@ -17,8 +17,7 @@ from pathlib import Path
 
 from bench.projects import Projects
 from bench.shell import log, quiet, sh
-from bench.shipping import BENCH_IMAGE, published
-from bench.stats import alternating
+from bench.shipping import BENCH_IMAGE, alternating_pulls, published
 from testbed.testbed import API, REGISTRY, layers, require_registry, split
 
 NAMESPACE = "mltemplate-bench"  # containerd namespace of the pulls: never Docker's own (moby)
@@ -85,12 +84,7 @@ def decompression_seconds(image: str, tool: list[str]) -> float:
 
 def compare(socket: str, gzip: str, zstd: str, runs: int) -> dict:
     """Pulls of both in alternating order, then the largest layer decompressed by each tool."""
-    pulls: dict[str, list] = {gzip: [], zstd: []}
-    order = alternating(gzip, zstd, runs)
-    for turn, ref in enumerate(order, 1):
-        log(f"compression pull {turn}/{len(order)}: {ref} (ctr)")
-        forget(socket)
-        pulls[ref].append(pull(socket, ref))
+    pulls, order = alternating_pulls("compression", gzip, zstd, runs, lambda: forget(socket), lambda ref: pull(socket, ref))
     forget(socket)
     decompress: dict[str, list] = {"gzip": [], "zstd": []}
     for run in range(1, runs + 1):

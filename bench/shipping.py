@@ -84,6 +84,18 @@ def published(projects: Projects) -> str:
     return latest
 
 
+def alternating_pulls(group: str, first: str, second: str, runs: int, forget, pull) -> tuple[dict[str, list], list[str]]:
+    """Each image pulled runs times in alternating order (first, second, first, ...), each pull
+    timed by pull(image) after forget() emptied the puller: (seconds per image, the order)."""
+    pulls: dict[str, list] = {first: [], second: []}
+    order = alternating(first, second, runs)
+    for turn, image in enumerate(order, 1):
+        log(f"{group} pull {turn}/{len(order)}: {image}")
+        forget()
+        pulls[image].append(pull(image))
+    return pulls, order
+
+
 def measure_ship(projects: Projects, runs: int) -> dict:
     """Pulls of the layered image and of the same files as one layer, in alternating order, each
     on an emptied engine; then a colleague's first start with the image-based configuration."""
@@ -92,12 +104,8 @@ def measure_ship(projects: Projects, runs: int) -> dict:
     project = ship_project(projects)
     log("ship: build, push, the same files as one layer, push (untimed)")
     publish(projects, project, latest, single)
-    pulls: dict[str, list] = {latest: [], single: []}
-    order = alternating(single, latest, runs)
-    for turn, image in enumerate(order, 1):
-        log(f"ship pull {turn}/{len(order)}: {image}")
-        forget(projects, latest, single)
-        pulls[image].append(timed([projects.docker, "pull", image]))
+    pulls, order = alternating_pulls("ship", single, latest, runs, lambda: forget(projects, latest, single),
+                                     lambda image: timed([projects.docker, "pull", image]))
     starts = []
     for run in range(1, runs + 1):
         log(f"ship run {run}/{runs}: first start with the image-based configuration (+ a cell)")

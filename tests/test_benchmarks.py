@@ -12,6 +12,7 @@ import pytest
 
 from bench import report
 from bench.run import group_record
+from bench.shipping import alternating_pulls
 from bench.stats import alternating, ratio, ratios, summary
 from tests.utils.project import REPO
 
@@ -59,6 +60,15 @@ def test_a_group_record_keeps_every_run_and_how_often_it_ran():
 def test_pulls_alternate():
     order = alternating("single", "layered", 3)
     assert order == ["single", "layered", "single", "layered", "single", "layered"]
+
+
+def test_each_pull_starts_from_an_emptied_puller_and_is_kept_per_image():
+    events, seconds = [], iter([1.0, 2.0, 3.0, 4.0])
+    pulls, order = alternating_pulls("ship", "single", "layered", 2, lambda: events.append("forget"),
+                                     lambda image: events.append(image) or next(seconds))
+    assert order == ["single", "layered", "single", "layered"]
+    assert events == ["forget", "single", "forget", "layered", "forget", "single", "forget", "layered"]
+    assert pulls == {"single": [1.0, 3.0], "layered": [2.0, 4.0]}
 
 
 def test_the_report_writes_each_group_with_its_date_machine_and_runs():
