@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from env_doctor import cli, facts
+from env_doctor import cli, common, facts
 from env_doctor.common import EXIT_OK, EXIT_PROBLEMS, cuda_str, cudnn_str
 
 from tests.utils.env_doctor_cli import report
@@ -71,6 +71,21 @@ def test_probe_reports_torch_without_gpu(tmp_path, monkeypatch):
     [torch] = facts.run_probe(sys.executable)["frameworks"]
     assert torch == {"name": "torch", "version": "2.6.0+cu124", "cuda": "12.4", "threads": 7, "cudnn": 90100,
                      "arch_list": ["sm_80", "sm_90"], "cuda_available": False, "devices": []}
+
+
+def test_probe_as_root_leaves_no_bytecode_in_the_project_environment(tmp_path, monkeypatch):
+    # At image build env-doctor runs as root: a root-owned __pycache__ in the user's environment
+    # would keep that user from caching the package's other modules. As the user, Python caches.
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text(FAKE_TORCH)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setattr(common.os, "geteuid", lambda: 0)
+    assert facts.run_probe(sys.executable)["frameworks"][0]["version"] == "2.6.0+cu124"
+    assert not (tmp_path / "torch/__pycache__").exists()
+    monkeypatch.setattr(common.os, "geteuid", lambda: 1000)
+    facts.run_probe(sys.executable)
+    assert list((tmp_path / "torch/__pycache__").glob("__init__.*.pyc"))
 
 
 def test_probe_survives_a_broken_framework(tmp_path, monkeypatch):

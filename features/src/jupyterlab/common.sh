@@ -62,9 +62,11 @@ make_venv() {  # make_venv PREFIX
     fi
 }
 
+# Byte-compiled at install (pip does it by default, uv when asked): a feature's environment is
+# root's, so its users could never write the bytecode and would compile on every start.
 venv_install() {  # venv_install PIP-ARGS...: into the environment make_venv made
     if command -v uv >/dev/null 2>&1; then
-        uv pip install --no-cache --python "$VENV/bin/python" "$@"
+        uv pip install --no-cache --compile-bytecode --python "$VENV/bin/python" "$@"
     else
         "$VENV/bin/python" -m pip install --no-cache-dir --disable-pip-version-check "$@"
     fi

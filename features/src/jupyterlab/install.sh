@@ -29,24 +29,36 @@ case "$KERNELNAME" in ''|*[!A-Za-z0-9._-]*)
 check_bool autoStart "$AUTOSTART"
 if [ -n "$KERNELPYTHON" ]; then
     [ -x "$KERNELPYTHON" ] || fail "kernelPython '$KERNELPYTHON' is not an executable interpreter in the image."
-    "$KERNELPYTHON" -c 'import ipykernel' 2>/dev/null \
+    "$KERNELPYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("ipykernel") is None)' 2>/dev/null \
         || fail "kernelPython '$KERNELPYTHON' has no ipykernel: add it to that environment (e.g. 'uv add --dev ipykernel')."
 fi
 
 # --- JupyterLab's own environment -------------------------------------------------------------
-find_python
-make_venv "$PREFIX"
-case "$VERSION" in
-    locked) log "installing the hash-pinned lock"; venv_install --require-hashes -r "$FEATURE_DIR/requirements.lock" ;;
-    latest) log "installing the latest JupyterLab (no hashes)"; venv_install jupyterlab ;;
-    *)      log "installing JupyterLab $VERSION (no hashes)"; venv_install "jupyterlab==$VERSION" ;;
-esac
+# An environment this script already installed from this very lock is kept: an image can run the
+# script ahead in a build stage of its own (in parallel with its other work) and copy
+# /opt/jupyterlab in, and then the feature's run on top costs nothing, on every rebuild.
+STAMP="$PREFIX/.installed-from-lock"
+LOCK_DIGEST="$(sha256sum "$FEATURE_DIR/requirements.lock" | cut -d' ' -f1)"
+if [ "$VERSION" = locked ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$LOCK_DIGEST" ] \
+        && "$PREFIX/bin/python" -c '' 2>/dev/null && [ -x "$PREFIX/bin/jupyter-lab" ]; then
+    log "keeping $PREFIX: installed from this feature's lock"
+else
+    find_python
+    make_venv "$PREFIX"
+    case "$VERSION" in
+        locked) log "installing the hash-pinned lock"; venv_install --require-hashes -r "$FEATURE_DIR/requirements.lock"
+                echo "$LOCK_DIGEST" >"$STAMP" ;;
+        latest) log "installing the latest JupyterLab (no hashes)"; venv_install jupyterlab ;;
+        *)      log "installing JupyterLab $VERSION (no hashes)"; venv_install "jupyterlab==$VERSION" ;;
+    esac
+fi
 for cmd in "$PREFIX"/bin/jupyter*; do ln -sf "$cmd" /usr/local/bin/; done
 
 # --- Project kernel ---------------------------------------------------------------------------
 if [ -n "$KERNELPYTHON" ]; then
     log "registering kernel '$KERNELNAME' for $KERNELPYTHON"
-    "$KERNELPYTHON" -m ipykernel install --prefix /usr/local --name "$KERNELNAME" --display-name "$KERNELDISPLAYNAME"
+    # As root, and the project's environment is its user's: no root-owned __pycache__ left in it.
+    PYTHONDONTWRITEBYTECODE=1 "$KERNELPYTHON" -m ipykernel install --prefix /usr/local --name "$KERNELNAME" --display-name "$KERNELDISPLAYNAME"
 fi
 
 # --- Service: settings, command, entrypoint ---------------------------------------------------
@@ -57,4 +69,5 @@ JSON
 install -m 0755 "$FEATURE_DIR/entrypoint.sh" "$SHARE/entrypoint.sh"
 sed "1s|.*|#!$PREFIX/bin/python|" "$FEATURE_DIR/jupyterlab_service.py" >/usr/local/bin/jupyterlab-service
 chmod 0755 /usr/local/bin/jupyterlab-service
-log "done: JupyterLab $("$PREFIX/bin/jupyter-lab" --version) on port $PORT (token required)"
+JUPYTERLAB_VERSION="$("$PREFIX/bin/python" -c 'from importlib.metadata import version; print(version("jupyterlab"))')"
+log "done: JupyterLab $JUPYTERLAB_VERSION on port $PORT (token required)"

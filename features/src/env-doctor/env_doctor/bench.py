@@ -10,7 +10,7 @@ import statistics
 import subprocess
 import time
 
-from .common import BENCH_FILE, SCHEMA_VERSION
+from .common import BENCH_FILE, SCHEMA_VERSION, project_python_env
 from .facts import cpu_facts, load_nvml
 from .readings import NVML_CLOCK_SM, THREAD_SETTINGS
 
@@ -67,7 +67,7 @@ def run_bench(python: str, seconds: float = DEFAULT_SECONDS) -> dict:
     """The bench document: figures with statistics and the conditions they were measured under."""
     try:
         done = subprocess.run([python, str(BENCH_FILE), str(seconds)], capture_output=True, text=True,
-                              timeout=seconds * 4 + 120)
+                              timeout=seconds * 4 + 120, env=project_python_env())
     except FileNotFoundError:
         raise BenchError(f"project interpreter {python} not found") from None
     except subprocess.TimeoutExpired:

@@ -27,6 +27,13 @@ STATUS_ORDER = ["ok", "info", "warn", "error"]
 PROBLEMS = {"warn", "error"}  # statuses that make the exit code 1
 
 
+def project_python_env() -> dict | None:
+    """The environment to run the project's interpreter in. As root (an image build), it writes no
+    bytecode: the project's environment is its user's, and a root-owned __pycache__ would stop that
+    user from caching any other module of the package."""
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"} if os.geteuid() == 0 else None
+
+
 def vkey(version: str | None) -> tuple[int, ...]:
     """'535.104.05' -> (535, 104, 5); '2.6.0+cu124' -> (2, 6, 0)."""
     if not version:

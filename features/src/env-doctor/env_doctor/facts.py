@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 from . import __version__
-from .common import PROBE_FILE, SCHEMA_VERSION, cuda_str, cudnn_str, disk_usage, load_settings
+from .common import PROBE_FILE, SCHEMA_VERSION, cuda_str, cudnn_str, disk_usage, load_settings, project_python_env
 from .storage import storage_facts
 
 DEFAULT_VENV_PYTHON = "/opt/venv/bin/python"
@@ -136,7 +136,7 @@ class ProbeError(RuntimeError):
 def run_probe(python: str) -> dict:
     try:
         done = subprocess.run([python, str(PROBE_FILE)], capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT_S)
+                              timeout=PROBE_TIMEOUT_S, env=project_python_env())
     except FileNotFoundError:
         raise ProbeError(f"project interpreter {python} not found") from None
     except subprocess.TimeoutExpired:
