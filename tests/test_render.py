@@ -149,16 +149,28 @@ def test_dockerfile_installs_from_lock_before_code(project):
     dockerfile = (root / ".devcontainer/Dockerfile").read_text()
     assert "# syntax=" not in dockerfile  # would make BuildKit pull a frontend image
     stages = [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
-    assert stages == (["base", "uv", "env", "dev", "job"] if answers["framework"] == "none"
-                      else ["base", "uv", "framework-pins", "env", "dev", "job"])
-    env_stage, dev_stage, job_stage = stage(dockerfile, "env"), stage(dockerfile, "dev"), stage(dockerfile, "job")
-    assert "uv sync --locked --no-install-project" in env_stage
-    assert "COPY . " not in env_stage + dev_stage  # code never enters the dependency layer
+    framework = answers["framework"] != "none"
+    assert stages == ["base", "uv", *(["framework-pins"] if framework else []), "venv", "jupyterlab",
+                      *(["framework"] if framework else []), "dev", "job"]
+    env_base = "framework" if framework else "venv"
+    dev_stage, job_stage = stage(dockerfile, "dev"), stage(dockerfile, "job")
+    for final in (dev_stage, job_stage):  # the lock's step last: a lock change rebuilds nothing before it
+        assert final.startswith(f"FROM {env_base} AS ")
+        assert "uv sync --locked --no-install-project" in final
+    assert "COPY . " not in dev_stage and "uv sync --locked" not in stage(dockerfile, "venv")
+    assert dev_stage.index("sudo") < dev_stage.index("COPY --from=jupyterlab /opt/jupyterlab") \
+        < dev_stage.index("uv sync --locked --no-install-project")
+    assert job_stage.index("env-doctor-feature/install.sh") < job_stage.index("uv sync --locked --no-install-project") \
+        < job_stage.index("COPY --chown=${USER_UID}:${USER_GID} . /app")
     assert "--require-hashes" in dockerfile
-    assert env_stage.rstrip().endswith("USER ${USERNAME}\nWORKDIR /home/${USERNAME}")
-    assert 'HEALTHCHECK --interval=15s' in dev_stage and 'CMD ["jupyterlab-service", "status"]' in dev_stage
-    assert "HEALTHCHECK" not in job_stage  # the job image is built from env, not from the devcontainer
-    assert "FROM env AS dev" in dockerfile and "FROM env AS job" in dockerfile
+    assert dev_stage.rstrip().endswith('CMD ["jupyterlab-service", "status"]')
+    assert "USER ${USERNAME}\nWORKDIR /home/${USERNAME}" in dev_stage
+    assert "HEALTHCHECK" not in job_stage  # the job image is not the devcontainer
+    # Bytecode where nobody can write it later: the job image, the framework's imports, not the rest
+    assert "UV_COMPILE_BYTECODE" not in dockerfile
+    assert "uv sync --locked --no-editable --no-cache --compile-bytecode" in job_stage
+    module = {"pytorch": "torch", "tensorflow": "tensorflow", "jax": "jax"}.get(answers["framework"])
+    assert (f'RUN python -c "import {module}"' in stage(dockerfile, "framework")) if framework else 'python -c "import' not in dockerfile
 
 
 def stage(dockerfile: str, name: str) -> str:
@@ -174,7 +186,7 @@ def test_devcontainer_has_passwordless_sudo_and_the_job_image_none(project):
     # by user name (updateRemoteUserUID changes the UID), in a sudoers.d file sudo reads (no '.')
     assert 'echo "${USERNAME} ALL=(ALL:ALL) NOPASSWD: ALL" > /etc/sudoers.d/devcontainer-user' in dev_stage
     assert dev_stage.rstrip().splitlines()[-1] != "USER root"
-    assert "sudo" not in stage(dockerfile, "env") + stage(dockerfile, "job")
+    assert "sudo" not in stage(dockerfile, "venv") + stage(dockerfile, "job")
 
 
 def test_without_sudo_the_dockerfile_has_none(tmp_path):

@@ -41,6 +41,10 @@ def test_job_stage_runs_the_project(docker, plain_project):
     out = engine().containers.run("job-demo:job", remove=True).decode()
     assert out.startswith("python 3.11") and " on cpu " in out
     assert engine().containers.run("job-demo:job", ["id", "-un"], remove=True).decode().strip() == "dev"
+    # compiled at build: whoever runs a job cannot write bytecode into the environment
+    cached = engine().containers.run("job-demo:job", ["sh", "-c", "ls /opt/venv/lib/python3*/site-packages/_pytest/__pycache__"],
+                                     user="4321:4321", remove=True).decode()
+    assert "python.cpython-311.pyc" in cached
 
 
 def test_code_edit_reuses_the_dependency_layer(docker, plain_project):
@@ -107,6 +111,8 @@ def test_adding_a_dependency_keeps_the_framework_layer(docker, tmp_path):
     assert len(group_steps) == 4  # the framework's layer groups (framework_pins.py)
     for step in group_steps:
         assert f"{step} CACHED" in output, "adding a package reinstalled part of the framework"
+    for before_the_lock in ('python -c "import jax"', "sh /tmp/jupyterlab-feature/install.sh", "sudo"):
+        assert f"{step_of(output, before_the_lock)} CACHED" in output, f"adding a package re-ran: {before_the_lock}"
     assert f"{sync_step} CACHED" not in output
     out = engine().containers.run("jax-demo:dev", ["python", "-c", "import jax, six; print(jax.default_backend())"],
                                   remove=True).decode()

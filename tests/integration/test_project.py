@@ -94,6 +94,24 @@ def test_framework_comes_from_the_locked_environment(project):
     assert out.strip().split("+")[0] == locked_version(container.folder, module)
 
 
+def test_the_user_owns_every_file_of_the_environment_so_python_caches_its_bytecode(project):
+    # The image compiles only what importing the framework compiles; Python writes the rest on first
+    # use. That needs no root-owned file or __pycache__ in /opt/venv, which the build's root steps
+    # (env-doctor's snapshot, the kernel registration) could leave.
+    container, _ = project
+    assert container.exec("find /opt/venv ! -user dev -print -quit").stdout == ""
+    cached = container.exec("python -c 'import _pytest.python' && ls /opt/venv/lib/python3*/site-packages/_pytest/__pycache__")
+    assert "python.cpython-" in cached.stdout
+
+
+def test_jupyterlab_environment_built_ahead_is_kept_by_the_feature(project):
+    # The Dockerfile's jupyterlab stage builds /opt/jupyterlab in parallel with the project's
+    # packages; the feature, run on top by the devcontainer CLI, must keep it, not reinstall it.
+    container, _ = project
+    assert "jupyterlab feature: keeping /opt/jupyterlab: installed from this feature's lock" in container.log.read_text()
+    assert container.exec("jupyter lab --version").stdout.strip()
+
+
 def test_project_kernel_is_registered(project):
     container, answers = project
     specs = json.loads(container.exec("jupyter kernelspec list --json").stdout)["kernelspecs"]
