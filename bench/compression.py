@@ -18,20 +18,10 @@ from pathlib import Path
 from bench.projects import Projects
 from bench.shell import log, quiet, sh
 from bench.shipping import BENCH_IMAGE, alternating_pulls, published
-from testbed.testbed import API, REGISTRY, layers, require_registry, split
+from testbed.testbed import API, REGISTRY, containerd_socket, layers, require_registry, split
 
 NAMESPACE = "mltemplate-bench"  # containerd namespace of the pulls: never Docker's own (moby)
 BLOB_INFO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb"  # skopeo's, run as root
-SOCKETS = ["/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock"]
-
-
-def containerd_socket() -> str:
-    """The containerd that answers: the system one, or the one dockerd started for itself."""
-    for socket in SOCKETS:
-        if Path(socket).exists() and subprocess.run(["ctr", "--address", socket, "--timeout", "5s", "version"],
-                                                    capture_output=True).returncode == 0:
-            return socket
-    raise SystemExit(f"compression: no containerd answers on {' or '.join(SOCKETS)}; it comes with Docker Engine")
 
 
 def recompress(source: str, target: str) -> None:

@@ -53,6 +53,19 @@ def trust_host_ca(project: Path) -> None:
     shutil.copy(HOST_CA_BUNDLE, project / ".devcontainer/certs/host-ca.crt")
 
 
+CONTAINERD_SOCKETS = ["/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock"]
+
+
+def containerd_socket() -> str:
+    """The containerd that answers (the system one, or the one dockerd started for itself): what
+    pulls zstd layers here, where Docker 20.10 cannot."""
+    for socket in CONTAINERD_SOCKETS:
+        if Path(socket).exists() and subprocess.run(["ctr", "--address", socket, "--timeout", "5s", "version"],
+                                                    capture_output=True).returncode == 0:
+            return socket
+    raise CommandError(f"no containerd answers on {' or '.join(CONTAINERD_SOCKETS)}; it comes with Docker Engine")
+
+
 # --- the local registry -----------------------------------------------------------------------------
 
 REGISTRY = "localhost:5000"
