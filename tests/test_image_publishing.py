@@ -5,6 +5,7 @@ devcontainer configurations, the publish script's tags and environment hash, the
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,8 @@ def test_workflow_builds_with_the_script_and_pushes_from_the_default_branch_only
     tests = next(i for i, r in enumerate(runs) if "python -m pytest" in r)
     push = next(i for i, r in enumerate(runs) if "publish.py push" in r)
     assert build < tests < push  # nothing is published before the tests pass in the built container
+    assert flow["env"]["IMAGE_COMPRESSION"] == "zstd"  # gzip is the documented way back
+    assert "apt-get install -y -q skopeo" in runs[push]  # zstd is pushed by skopeo
     assert steps[push]["if"] == "github.event_name == 'push' && github.ref_name == github.event.repository.default_branch"
     login = next(step for step in steps if step.get("uses", "").startswith("docker/login-action"))
     assert login["with"] == {"registry": "ghcr.io", "username": "${{ github.actor }}",
@@ -163,6 +166,15 @@ def test_publish_script_is_executable_and_documents_itself(project):
     assert script.stat().st_mode & 0o111
     out = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True).stdout
     assert "build" in out and "push" in out and "IMAGE:env-<hash>" in out
+
+
+def test_an_unknown_compression_is_refused_before_anything_runs(project):
+    root, _ = project
+    for args, env in ((["--compression", "lz4"], {}), ([], {"IMAGE_COMPRESSION": "xz"})):
+        result = subprocess.run([sys.executable, str(root / ".devcontainer/publish.py"), "push", "--image", "r.example/x", *args],
+                                capture_output=True, text=True, env={**os.environ, "DOCKER_PATH": "/nonexistent/docker", **env})
+        assert result.returncode != 0 and "must be gzip or zstd" in result.stderr
+        assert "$ " not in result.stdout  # no command ran
 
 
 def test_environment_hash_follows_what_decides_the_environment(project, tmp_path):

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from testbed.testbed import REGISTRY, delete, image_config, layers, manifest, require_registry
+from testbed.testbed import REGISTRY, containerd_socket, delete, image_config, layers, manifest, require_registry
 from tests.integration.test_image_build import fresh_layers
 from tests.utils import kube
 from tests.utils.docker import DevContainer, engine, run
@@ -30,10 +30,10 @@ ANSWERS = {"project_name": "Ship Lab", "framework": "none", "accelerator": "cpu"
            "base_image": "debian:bookworm"}
 
 
-def publish(root, docker, *args) -> subprocess.CompletedProcess:
+def publish(root, docker, *args, env: dict | None = None) -> subprocess.CompletedProcess:
     """The project's own script, as its CI workflow runs it."""
     return run(["python3", ".devcontainer/publish.py", *args, "--branch", "main", "--default-branch", "main"],
-               cwd=root, timeout=1800, env={"DOCKER_PATH": docker})
+               cwd=root, timeout=1800, env={"DOCKER_PATH": docker, **(env or {})})
 
 
 def empty_engine(docker, image: str) -> None:
@@ -138,6 +138,50 @@ def test_the_cluster_runs_the_pushed_job_image_by_digest(docker, published, tmp_
         run([docker, "rmi", "-f", reference], check=False)
     result = json.loads((claim / "by-digest/trials/0000/result.json").read_text())
     assert result["params"] and (claim / "by-digest/trials/0000/env-doctor.json").is_file()
+
+
+ZSTD_LAYER = "application/vnd.oci.image.layer.v1.tar+zstd"
+
+
+def test_zstd_publishing_pushes_layers_that_containerd_pulls_and_runs(docker, published, tmp_path):
+    """IMAGE_COMPRESSION=zstd, the generated CI's setting: skopeo pushes both images with zstd layers
+    under OCI manifests, the digests printed and pinned are the registry's, and containerd (what
+    Kubernetes nodes and Docker 23+ pull with; Docker 20.10 here cannot) pulls and runs the job image."""
+    root, image = published["root"], f"{published['image']}-zstd"
+    registries = tmp_path / "registries.conf"  # this registry speaks plain HTTP
+    registries.write_text(f'[[registry]]\nlocation = "{REGISTRY}"\ninsecure = true\n')
+    settings = root / "cluster/settings.toml"
+    settings_before = settings.read_text()
+    tags = publish(root, docker, "tags", "--image", image).stdout.split()
+    socket = containerd_socket()
+    ctr = ["ctr", "--address", socket, "--namespace", "mltemplate-test"]
+    try:
+        publish(root, docker, "build", "--image", image)
+        pushed = publish(root, docker, "push", "--pin", "--image", image,
+                         env={"IMAGE_COMPRESSION": "zstd", "CONTAINERS_REGISTRIES_CONF": str(registries)}).stdout
+        gzip_blobs = {layer["digest"] for tag in (published["image"] + ":latest", published["image"] + ":job-latest")
+                      for layer in manifest(tag)[1]["layers"]}
+        for kind, tag in (("devcontainer image", f"{image}:latest"), ("job image", f"{image}:job-latest")):
+            digest, body = manifest(tag)
+            assert body["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+            assert f"{kind}: {image}@{digest}" in pushed
+            # every layer is zstd, but for blobs the registry already held (skopeo before 1.14 reuses them)
+            assert all(layer["mediaType"] == ZSTD_LAYER or layer["digest"] in gzip_blobs for layer in body["layers"])
+            assert sum(layer["mediaType"] == ZSTD_LAYER for layer in body["layers"]) >= len(body["layers"]) // 2
+        assert manifest(f"{image}:main")[0] == manifest(f"{image}:latest")[0]  # the other tags: the same manifest
+        job = f"{image}@{manifest(f'{image}:job-latest')[0]}"
+        assert f'image = "{job}"' in settings.read_text()
+        run([*ctr, "images", "pull", "--plain-http", job], timeout=900)
+        ran = run([*ctr, "run", "--rm", job, f"zstd-{uuid.uuid4().hex[:6]}", "python", "-c", "import ship_lab; print('ran')"],
+                  timeout=300)
+        assert ran.stdout.strip() == "ran"
+    finally:
+        settings.write_text(settings_before)
+        for found in run([*ctr, "images", "ls", "-q"], check=False).stdout.split():
+            run([*ctr, "images", "rm", "--sync", found], check=False)
+        empty_engine(docker, image)
+        for tag in tags:
+            delete(tag)
 
 
 def claims_of(pod: dict, folder) -> dict:
