@@ -5,7 +5,8 @@
 #   - the local base images the tests build on (pulled when a registry answers, else made with debootstrap),
 #     and the feature test base image (testbed/make-feature-test-base.sh),
 #   - a local OCI registry on 127.0.0.1:5000 (Debian's docker-registry, no auth) that the feature
-#     publishing tests push to; the devcontainer CLI reaches it as localhost:5000,
+#     publishing tests push to; the devcontainer CLI reaches it as localhost:5000, and skopeo (the
+#     zstd publishing) does too, marked plain HTTP in /etc/containers/registries.conf.d,
 #   - a non-root user with a UID other than 1000 (uidtest, 1234) in the docker group, for the host-UID tests,
 #   - docker-compose (Debian's v1.29), which starts the Slurm test cluster (pytest-docker).
 # Every step prints what it does; any failure stops the script with a non-zero exit, so CI never
@@ -139,11 +140,24 @@ start_registry() {
     say "registry is up on $REGISTRY_ADDR"
 }
 
+# skopeo pushes the zstd images; Docker treats a loopback registry as plain HTTP by itself, skopeo
+# only when registries.conf says so.
+skopeo_for_registry() {
+    command -v skopeo >/dev/null 2>&1 || apt_install skopeo
+    as_root mkdir -p /etc/containers/registries.conf.d
+    printf '%s\n' '# the test registry (testbed/prepare-test-machine.sh): plain HTTP on loopback' \
+        '[[registry]]' 'location = "localhost:5000"' 'insecure = true' \
+        '[[registry]]' "location = \"$REGISTRY_ADDR\"" 'insecure = true' \
+        | as_root tee /etc/containers/registries.conf.d/50-mltemplate-test-registry.conf >/dev/null
+    say "skopeo reaches the registry as localhost:5000 (plain HTTP)"
+}
+
 start_engine
 install_devcontainer_cli
 install_compose
 make_test_user
 for image in "${BASE_IMAGES[@]}"; do make_base_image "$image"; done
 start_registry
+skopeo_for_registry
 "$(dirname "$0")/make-feature-test-base.sh"
 say "test machine ready"
