@@ -23,7 +23,11 @@ apt_distro() {
 site_packages() {
     [ -n "$1" ] || return 0
     for sp in "$1"/lib/python3*/site-packages "$1"/lib64/python3*/site-packages; do
-        [ -d "$sp" ] && echo "$sp"
+        [ -d "$sp" ] || continue
+        # A virtual environment's lib64 is often a link to lib: list that folder once, or the
+        # CUDA_HOME below is made twice over.
+        case "$sp" in "$1"/lib64/*) [ "$sp" -ef "$1/lib/${sp#"$1"/lib64/}" ] && continue ;; esac
+        echo "$sp"
     done
     return 0
 }
