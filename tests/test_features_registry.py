@@ -44,6 +44,7 @@ def test_registry_answer_references_published_majors_in_the_same_order_with_the_
     assert not (root / ".devcontainer/features").exists()
     dockerfile = (root / ".devcontainer/Dockerfile").read_text()
     assert "source=.devcontainer/registry-features/env-doctor," in dockerfile
+    assert "source=.devcontainer/features/" not in dockerfile  # no stage runs a vendored copy
     assert ".devcontainer/registry-features/" in (root / ".gitignore").read_text().splitlines()
     publish = (root / ".devcontainer/publish.py").read_text()
     assert '".devcontainer/devcontainer-lock.json"' in publish and '".devcontainer/features"' not in publish

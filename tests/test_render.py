@@ -151,7 +151,7 @@ def test_dockerfile_installs_from_lock_before_code(project):
     stages = [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
     framework = answers["framework"] != "none"
     assert stages == ["base", "uv", *(["framework-pins"] if framework else []), "venv", "jupyterlab",
-                      *(["framework"] if framework else []), "dev", "job"]
+                      *(["framework"] if framework else []), "env-doctor", "dev", "job"]
     env_base = "framework" if framework else "venv"
     dev_stage, job_stage = stage(dockerfile, "dev"), stage(dockerfile, "job")
     for final in (dev_stage, job_stage):  # the lock's step last: a lock change rebuilds nothing before it
@@ -159,7 +159,12 @@ def test_dockerfile_installs_from_lock_before_code(project):
         assert "uv sync --locked --no-install-project" in final
     assert "COPY . " not in dev_stage and "uv sync --locked" not in stage(dockerfile, "venv")
     assert dev_stage.index("sudo") < dev_stage.index("COPY --from=jupyterlab /opt/jupyterlab") \
+        < dev_stage.index("COPY --from=env-doctor /opt/env-doctor") \
+        < dev_stage.index("COPY --from=env-doctor /var/cache/env-doctor") \
         < dev_stage.index("uv sync --locked --no-install-project")
+    # env-doctor's environment and the framework's facts, ahead and in parallel, by the feature's own script
+    assert stage(dockerfile, "env-doctor").startswith(f"FROM {env_base} AS env-doctor")
+    assert "REFERENCESNAPSHOT=true sh /tmp/env-doctor-feature/install.sh" in stage(dockerfile, "env-doctor")
     assert job_stage.index("env-doctor-feature/install.sh") < job_stage.index("uv sync --locked --no-install-project") \
         < job_stage.index("COPY --chown=${USER_UID}:${USER_GID} . /app")
     assert "--require-hashes" in dockerfile
@@ -268,7 +273,7 @@ def test_data_path_and_cache_volume(project):
                      "JAX_COMPILATION_CACHE_DIR", "UV_CACHE_DIR"):
         assert env[variable].startswith("/cache"), variable
     dockerfile = (root / ".devcontainer/Dockerfile").read_text()
-    assert 'RUN install -d -o "${USER_UID}" -g venv -m 2775 /cache /data' in dockerfile
+    assert 'install -d -o "${USER_UID}" -g venv -m 2775 /cache /data' in stage(dockerfile, "venv")
     ignored = (root / ".gitignore").read_text().split()
     assert {"/data/", "/outputs/", "/runs/", "cluster/local/data/"} <= set(ignored)
     assert "--output=outputs/try" in (root / f"src/{answers.get('package_name', 'vision_lab')}/train.py").read_text()

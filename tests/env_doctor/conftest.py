@@ -18,7 +18,7 @@ def env(monkeypatch, tmp_path):
     state = SimpleNamespace(nvml=FakeNVML(), frameworks=[], cudart="12.4", shm=8 * GIB, cpus=4,
                             packages={"numpy": "2.1.0"}, python_error=None)
 
-    def probe(python):
+    def probe(python, cached_frameworks=None):
         if state.python_error:
             raise facts.ProbeError(state.python_error)
         return {"python": {"executable": python, "version": "3.11.2"}, "site_dirs": [],

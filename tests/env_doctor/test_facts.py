@@ -88,6 +88,55 @@ def test_probe_as_root_leaves_no_bytecode_in_the_project_environment(tmp_path, m
     assert list((tmp_path / "torch/__pycache__").glob("__init__.*.pyc"))
 
 
+def install_fake(site: Path, name: str, version: str, requires: tuple[str, ...] = (), module: str | None = None,
+                 source: str = "") -> None:
+    """A distribution as an installer leaves it: NAME-VERSION.dist-info (and its module, if any)."""
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    info.joinpath("METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                         + "".join(f"Requires-Dist: {r}\n" for r in requires))
+    if module:
+        info.joinpath("top_level.txt").write_text(module + "\n")
+        (site / module).mkdir()
+        (site / module / "__init__.py").write_text(source)
+
+
+def test_build_snapshots_import_the_framework_again_only_when_what_its_facts_depend_on_changed(tmp_path, monkeypatch):
+    # An image build takes two snapshots: one of the framework alone (before the lock's step), one
+    # after it (the feature's). A package added beside the framework must not import it again.
+    site, imports = tmp_path / "site", tmp_path / "imports"
+    counting_torch = f"open({str(imports)!r}, 'a').write('imported\\n')\n" + FAKE_TORCH
+    install_fake(site, "torch", "2.6.0+cu124", ("nvidia-cudnn-cu12==9.1.0", "cuda-toolkit[cublas]==12.4",
+                                                  'optree>=0.13; extra == "optree"'), "torch", counting_torch)
+    install_fake(site, "nvidia-cudnn-cu12", "9.1.0")
+    install_fake(site, "cuda-toolkit", "12.4", ('nvidia-cublas==12.4.5; extra == "cublas"',
+                                                  'nvidia-cufft==11.2; extra == "cufft"'))
+    install_fake(site, "nvidia-cublas", "12.4.5")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.setattr(facts, "FRAMEWORK_CACHE", tmp_path / "cache/frameworks.json")
+    imported = lambda: imports.read_text().count("imported") if imports.exists() else 0  # noqa: E731
+
+    first = facts.collect(sys.executable, at_build=True)["frameworks"]
+    assert imported() == 1 and first[0]["version"] == "2.6.0+cu124"
+    # the project's other packages arrive, an extra's package among them, or one of an extra not asked for
+    install_fake(site, "six", "1.17.0")
+    install_fake(site, "optree", "0.14.0")
+    install_fake(site, "nvidia-cufft", "11.2")
+    assert facts.collect(sys.executable, at_build=True)["frameworks"] == first
+    assert imported() == 1
+    # a library the framework loads changes: cuDNN directly, cuBLAS through the extra torch asks for
+    for changed in ("nvidia_cudnn_cu12-9.1.0", "nvidia_cublas-12.4.5"):
+        info = next(site.glob(f"{changed.replace('_', '?')}.dist-info"))
+        info.joinpath("METADATA").write_text(info.joinpath("METADATA").read_text().replace("\nVersion: ", "\nVersion: 1"))
+        count = imported()
+        facts.collect(sys.executable, at_build=True)
+        assert imported() == count + 1, changed
+    # a container's facts are always its own: no cache
+    count = imported()
+    facts.collect(sys.executable)
+    assert imported() == count + 1
+
+
 def test_probe_survives_a_broken_framework(tmp_path, monkeypatch):
     (tmp_path / "jax").mkdir()
     (tmp_path / "jax" / "__init__.py").write_text("raise ImportError('jaxlib is not installed')")

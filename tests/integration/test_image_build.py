@@ -111,7 +111,8 @@ def test_adding_a_dependency_keeps_the_framework_layer(docker, tmp_path):
     assert len(group_steps) == 4  # the framework's layer groups (framework_pins.py)
     for step in group_steps:
         assert f"{step} CACHED" in output, "adding a package reinstalled part of the framework"
-    for before_the_lock in ('python -c "import jax"', "sh /tmp/jupyterlab-feature/install.sh", "sudo"):
+    for before_the_lock in ('python -c "import jax"', "sh /tmp/jupyterlab-feature/install.sh", "sudo",
+                            "REFERENCESNAPSHOT=true sh /tmp/env-doctor-feature/install.sh"):
         assert f"{step_of(output, before_the_lock)} CACHED" in output, f"adding a package re-ran: {before_the_lock}"
     assert f"{sync_step} CACHED" not in output
     out = engine().containers.run("jax-demo:dev", ["python", "-c", "import jax, six; print(jax.default_backend())"],

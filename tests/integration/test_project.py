@@ -112,6 +112,23 @@ def test_jupyterlab_environment_built_ahead_is_kept_by_the_feature(project):
     assert container.exec("jupyter lab --version").stdout.strip()
 
 
+def test_env_doctor_built_ahead_is_kept_and_the_framework_not_imported_twice(project):
+    # The Dockerfile's env-doctor stage installs env-doctor and snapshots the framework alone; the
+    # feature's reference snapshot after the lock's step must keep that environment and take the
+    # framework's facts from there, or every lock change would import the framework again.
+    container, answers = project
+    log = container.log.read_text()
+    assert "env-doctor feature: keeping /opt/env-doctor: installed from this feature's files" in log
+    module = FRAMEWORK_MODULE.get(answers["framework"])
+    if module:
+        assert f"env-doctor: {module}: unchanged since this build's earlier snapshot" in log
+        reference = json.loads(container.exec("cat /usr/local/share/env-doctor/reference.json").stdout)
+        [framework] = reference["frameworks"]
+        assert framework["name"] == module
+        assert framework["version"].split("+")[0] == locked_version(container.folder, module)
+    assert container.exec("env-doctor --help").stdout.startswith("usage: env-doctor")
+
+
 def test_project_kernel_is_registered(project):
     container, answers = project
     specs = json.loads(container.exec("jupyter kernelspec list --json").stdout)["kernelspecs"]

@@ -43,13 +43,24 @@ for f in pyproject.toml requirements.lock env_doctor/__init__.py env_doctor/__ma
 done
 
 # --- env-doctor's own environment --------------------------------------------------------------
-find_python
-make_venv "$PREFIX"
-# The lock holds flit_core, the build backend of pyproject.toml: env-doctor itself is then built
-# from this folder with nothing downloaded (--no-index) and nothing unpinned (--no-deps: its
-# dependencies are the lock's). Every package in the environment is hash-checked or this folder.
-venv_install --require-hashes -r "$FEATURE_DIR/requirements.lock"
-venv_install --no-build-isolation --no-deps --no-index "$FEATURE_DIR"
+# An environment this script already installed from these very files is kept: an image can run the
+# script before its project's lock is installed, and the feature's run after a lock change then
+# only writes the settings and the snapshot.
+STAMP="$PREFIX/.installed-from"
+SOURCE_DIGEST="$(cd "$FEATURE_DIR" && find pyproject.toml requirements.lock env_doctor -name __pycache__ -prune -o -type f -print \
+    | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$SOURCE_DIGEST" ] && "$PREFIX/bin/python" -I -c 'import env_doctor' 2>/dev/null; then
+    log "keeping $PREFIX: installed from this feature's files"
+else
+    find_python
+    make_venv "$PREFIX"
+    # The lock holds flit_core, the build backend of pyproject.toml: env-doctor itself is then built
+    # from this folder with nothing downloaded (--no-index) and nothing unpinned (--no-deps: its
+    # dependencies are the lock's). Every package in the environment is hash-checked or this folder.
+    venv_install --require-hashes -r "$FEATURE_DIR/requirements.lock"
+    venv_install --no-build-isolation --no-deps --no-index "$FEATURE_DIR"
+    echo "$SOURCE_DIGEST" >"$STAMP"
+fi
 PACKAGE="$("$PREFIX/bin/python" -I -c 'import env_doctor, os; print(os.path.dirname(env_doctor.__file__))')"
 "$PREFIX/bin/python" -m compileall -q "$PACKAGE" >/dev/null  # users cannot write __pycache__ there
 
@@ -72,6 +83,8 @@ SH
 chmod 0755 /usr/local/bin/env-doctor
 # The environment as built: what `env-doctor diff --reference` compares a container with. Taken
 # here, after the project environment and the CUDA features, with no host visible (build time).
+# The frameworks' facts come from an earlier snapshot of the same build when nothing they depend
+# on changed (/var/cache/env-doctor): adding a package does not import the framework again.
 if [ "$REFERENCESNAPSHOT" = true ]; then
     bench=""
     [ "$REFERENCEBENCH" != true ] || bench="--bench"

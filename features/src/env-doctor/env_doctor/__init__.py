@@ -28,7 +28,7 @@ image's settings and reference snapshot are in /usr/local/share/env-doctor (comm
 """
 
 # The distribution's version (pyproject.toml reads it): equal to devcontainer-feature.json's "version".
-__version__ = "1.6.2"
+__version__ = "1.7.0"
 
 
 def watch(interval: float = 1.0, json_path: str | None = None):

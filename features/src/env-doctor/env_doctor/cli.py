@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "bench":
         return run_bench_command(args)
     if command == "snapshot":
-        snap = snapshot(collect(args.python, args.project), taken_at="build" if args.at_build else "container")
+        snap = snapshot(collect(args.python, args.project, at_build=args.at_build),
+                        taken_at="build" if args.at_build else "container")
         if args.bench:
             snap["bench"], code = bench_or_exit_code(args)
             if snap["bench"] is None:

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from . import __version__
@@ -22,6 +23,10 @@ from .storage import storage_facts
 
 DEFAULT_VENV_PYTHON = "/opt/venv/bin/python"
 PROBE_TIMEOUT_S = 180  # importing TensorFlow on a cold disk can take a minute
+# The frameworks' facts an image build found, by framework_key (the probe): a later snapshot of the
+# same build (the feature's, after a lock change) takes them from here instead of importing the
+# framework again. Read and written at image build only: a container's facts are always its own.
+FRAMEWORK_CACHE = Path("/var/cache/env-doctor/frameworks.json")
 
 
 # --- NVIDIA driver and GPUs (NVML) -------------------------------------------------------------
@@ -133,9 +138,10 @@ class ProbeError(RuntimeError):
     pass
 
 
-def run_probe(python: str) -> dict:
+def run_probe(python: str, cached_frameworks: Path | None = None) -> dict:
+    cache_args = ["--cached-frameworks", str(cached_frameworks)] if cached_frameworks else []
     try:
-        done = subprocess.run([python, str(PROBE_FILE)], capture_output=True, text=True,
+        done = subprocess.run([python, str(PROBE_FILE), *cache_args], capture_output=True, text=True,
                               timeout=PROBE_TIMEOUT_S, env=project_python_env())
     except FileNotFoundError:
         raise ProbeError(f"project interpreter {python} not found") from None
@@ -246,13 +252,31 @@ def template_facts(project: Path | None) -> dict | None:
             "locked": dict(LOCKED_PACKAGE.findall(lock))}
 
 
-def collect(python: str | None = None, project: str | None = None) -> dict:
-    """Every fact env-doctor knows about this container, as plain JSON-able data."""
+def remember_frameworks(probe: dict) -> None:
+    """Keeps this build's framework facts for its later snapshots (FRAMEWORK_CACHE); only the
+    frameworks of this environment, so the file never grows. Best effort: a cache."""
+    for name in probe.get("frameworks_from_cache", []):
+        print(f"env-doctor: {name}: unchanged since this build's earlier snapshot, facts taken from {FRAMEWORK_CACHE}",
+              file=sys.stderr)
+    by_name = {facts.get("name"): facts for facts in probe.get("frameworks", [])}
+    entries = {key: by_name[name] for name, key in probe.get("framework_keys", {}).items() if name in by_name}
+    try:
+        FRAMEWORK_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        FRAMEWORK_CACHE.write_text(json.dumps(entries, indent=1) + "\n")
+    except OSError:
+        pass
+
+
+def collect(python: str | None = None, project: str | None = None, at_build: bool = False) -> dict:
+    """Every fact env-doctor knows about this container, as plain JSON-able data. at_build: an
+    image build (no GPU visible), where framework facts are cached by what they depend on."""
     interpreter = project_python(python)
     try:
-        probe, probe_error = run_probe(interpreter), None
+        probe, probe_error = run_probe(interpreter, FRAMEWORK_CACHE if at_build else None), None
     except ProbeError as error:
         probe, probe_error = {}, str(error)
+    if at_build:
+        remember_frameworks(probe)
     driver, gpus = nvml_facts()
     return {
         "schema_version": SCHEMA_VERSION,

@@ -3,15 +3,33 @@
 Only the standard library and whichever frameworks the environment has: env-doctor's own
 packages are not installed there. Every framework step is guarded, so a missing framework,
 a CPU-only build or a machine without a GPU gives data, never a crash.
+
+`--cached-frameworks FILE` (image builds only, where no GPU is visible): a framework whose key
+(framework_key) is in that JSON file ({key: facts}) is not imported, its facts come from the file.
 """
 
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import site
 import sys
 import sysconfig
+
+
+def normalized(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_distributions():
+    found = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(normalized(name), dist)  # the first on sys.path is the one imported
+    return found
 
 
 def packages():
@@ -86,21 +104,80 @@ def probe_jax():
 PROBES = {"torch": probe_torch, "tensorflow": probe_tensorflow, "jax": probe_jax}
 
 
+def framework_key(module, installed):
+    """What a framework's build-time facts depend on, as a sha256: this probe, this Python, and the
+    versions of the distributions that provide the module and of every installed distribution they
+    require, transitively, with the extras those requirements name (torch's cuda-toolkit[cublas]).
+    Platform markers are not evaluated (a superset is safe). The extras the project itself asked
+    for are unknown here and not followed: an extra's package (numpy, jax's CUDA plugin) may come
+    with the project's other packages and changes none of these facts at build. So a package added
+    beside the framework leaves the key as it was. None when no distribution provides the module
+    (or before Python 3.10, which cannot tell)."""
+    if not hasattr(importlib.metadata, "packages_distributions"):
+        return None
+    todo = [(normalized(name), frozenset()) for name in importlib.metadata.packages_distributions().get(module, [])]
+    followed, closure = set(todo), {}
+    while todo:
+        name, extras = todo.pop()
+        if name not in installed:
+            continue
+        closure[name] = installed[name].version
+        for requirement in installed[name].requires or []:
+            spec, _, marker = requirement.partition(";")
+            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?", spec)
+            for_extras = {normalized(extra) for extra in re.findall(r"\bextra\s*==\s*[\"']([^\"']+)[\"']", marker)}
+            if not match or (for_extras and not for_extras & extras):
+                continue
+            wanted = (normalized(match.group(1)),
+                      frozenset(normalized(extra.strip()) for extra in (match.group(2) or "").split(",") if extra.strip()))
+            if wanted not in followed:
+                followed.add(wanted)
+                todo.append(wanted)
+    if not closure:
+        return None
+    with open(__file__, "rb") as probe_file:
+        lines = [hashlib.sha256(probe_file.read()).hexdigest(), sys.version, module]
+    lines += [f"{name}=={version}" for name, version in sorted(closure.items())]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def cached_frameworks(argv):
+    if len(argv) != 2 or argv[0] != "--cached-frameworks":
+        return {}
+    try:
+        with open(argv[1]) as cache:
+            return json.load(cache)
+    except (OSError, ValueError):
+        return {}
+
+
 def main():
+    installed = installed_distributions()
+    cached = cached_frameworks(sys.argv[1:])
     result = {
         "python": {"executable": sys.executable, "version": ".".join(map(str, sys.version_info[:3]))},
         "site_dirs": site_dirs(),
         "packages": packages(),
         "frameworks": [],
+        "framework_keys": {},  # name -> key: what env-doctor may cache (build time only)
+        "frameworks_from_cache": [],
     }
     # Import only what is installed: importing TensorFlow or JAX needlessly costs seconds.
     for module, probe in PROBES.items():
         if importlib.util.find_spec(module) is None:
             continue
-        try:
-            result["frameworks"].append(probe())
-        except Exception as error:
-            result["frameworks"].append({"name": module, "error": f"{type(error).__name__}: {error}"})
+        key = framework_key(module, installed)
+        if key in cached:
+            facts = cached[key]
+            result["frameworks_from_cache"].append(module)
+        else:
+            try:
+                facts = probe()
+            except Exception as error:
+                facts = {"name": module, "error": f"{type(error).__name__}: {error}"}
+        if key and "error" not in facts:
+            result["framework_keys"][module] = key
+        result["frameworks"].append(facts)
     sys.stdout.flush()
     print("ENV-DOCTOR-PROBE " + json.dumps(result))
 
