@@ -139,7 +139,10 @@ def measure_breakdown(projects: Projects, runs: int) -> dict:
         figures["breakdown_bytecode_s"].append(uv_seconds(r"Bytecode compiled \d+ files in (\d+(?:\.\d+)?)(m?s)", out))
         figures["breakdown_export_layers_s"].append(sum(map(float, re.findall(r"exporting layers (\d+\.\d+)s done", out))))
         steps = {step: float(seconds) for step, seconds in re.findall(r"^(#\d+) DONE (\d+\.\d+)s", out, re.M)}
+        # "#12 [stage 2/3] RUN ...", and steps without a stage such as "#26 exporting to image"
         titles = dict(re.findall(r"^(#\d+) \[([^\]]+)\]", out, re.M))
+        titles.update({step: title for step, title in re.findall(r"^(#\d+) (exporting to image)$", out, re.M)
+                       if step not in titles})
         slowest = sorted(([round(seconds, 1), titles.get(step, step)] for step, seconds in steps.items()), reverse=True)[:8]
         figures["breakdown_features_s"].append(projects.devcontainer_build(projects.ours, "bench-ours"))
         projects.drop_replaced_images()
