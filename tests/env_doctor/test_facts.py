@@ -131,10 +131,11 @@ def test_build_snapshots_import_the_framework_again_only_when_what_its_facts_dep
         count = imported()
         facts.collect(sys.executable, at_build=True)
         assert imported() == count + 1, changed
-    # a container's facts are always its own: no cache
+    # a container's facts are always its own: no cache, and no key computed at every start
     count = imported()
     facts.collect(sys.executable)
     assert imported() == count + 1
+    assert facts.run_probe(sys.executable)["framework_keys"] == {}
 
 
 def test_probe_survives_a_broken_framework(tmp_path, monkeypatch):

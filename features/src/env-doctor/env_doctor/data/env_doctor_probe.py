@@ -6,6 +6,7 @@ a CPU-only build or a machine without a GPU gives data, never a crash.
 
 `--cached-frameworks FILE` (image builds only, where no GPU is visible): a framework whose key
 (framework_key) is in that JSON file ({key: facts}) is not imported, its facts come from the file.
+Without it (a container, every start) no key is computed.
 """
 
 import hashlib
@@ -23,18 +24,18 @@ def normalized(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def installed_distributions():
+def installed_distributions(dists):
     found = {}
-    for dist in importlib.metadata.distributions():
+    for dist in dists:
         name = dist.metadata["Name"]
         if name:
             found.setdefault(normalized(name), dist)  # the first on sys.path is the one imported
     return found
 
 
-def packages():
+def packages(dists):
     found = {}
-    for dist in importlib.metadata.distributions():
+    for dist in dists:
         name = dist.metadata["Name"]
         if name:
             found[name.lower().replace("_", "-")] = dist.version
@@ -142,8 +143,9 @@ def framework_key(module, installed):
 
 
 def cached_frameworks(argv):
+    """{key: facts} at an image build (empty when the file is not there yet); None otherwise."""
     if len(argv) != 2 or argv[0] != "--cached-frameworks":
-        return {}
+        return None
     try:
         with open(argv[1]) as cache:
             return json.load(cache)
@@ -152,12 +154,13 @@ def cached_frameworks(argv):
 
 
 def main():
-    installed = installed_distributions()
+    dists = list(importlib.metadata.distributions())
     cached = cached_frameworks(sys.argv[1:])
+    installed = installed_distributions(dists) if cached is not None else {}
     result = {
         "python": {"executable": sys.executable, "version": ".".join(map(str, sys.version_info[:3]))},
         "site_dirs": site_dirs(),
-        "packages": packages(),
+        "packages": packages(dists),
         "frameworks": [],
         "framework_keys": {},  # name -> key: what env-doctor may cache (build time only)
         "frameworks_from_cache": [],
@@ -166,8 +169,8 @@ def main():
     for module, probe in PROBES.items():
         if importlib.util.find_spec(module) is None:
             continue
-        key = framework_key(module, installed)
-        if key in cached:
+        key = framework_key(module, installed) if cached is not None else None
+        if key and key in cached:
             facts = cached[key]
             result["frameworks_from_cache"].append(module)
         else:
