@@ -111,7 +111,7 @@ def choice_pairs(choices) -> list[tuple[str, object]]:
 def resolve(framework: str, framework_answer: str, python: str, accelerator: str, cuda_answer: str) -> dict:
     """Everything the templates need to know about the chosen framework build."""
     if framework == "none":
-        return {"version": None, "cuda": None, "dependencies": [], "distribution": None, "module": None}
+        return {"version": None, "cuda": None, "dependencies": [], "distribution": None, "companions": [], "module": None}
     spec = versions.load()["frameworks"][framework]
     version = versions.resolve_framework_version(framework, framework_answer, python)
     cuda = versions.resolve_cuda(framework, version, cuda_answer, python) if accelerator == "cuda" else None
@@ -122,6 +122,8 @@ def resolve(framework: str, framework_answer: str, python: str, accelerator: str
         "cuda_major": cuda.split(".")[0] if cuda else None,
         "dependencies": [requirement, *spec["extra_dependencies"]],
         "distribution": re.match(r"[A-Za-z0-9._-]+", requirement).group(0),  # "torch" of "torch==2.14.1"
+        # what the project installs beside the framework ("numpy"), by name
+        "companions": [re.match(r"[A-Za-z0-9._-]+", extra).group(0) for extra in spec["extra_dependencies"]],
         "module": spec["module"],
     }
 

@@ -76,14 +76,14 @@ def test_lock_takes_the_cpu_wheel_with_its_hash_from_the_index(tmp_path):
 
 
 def test_framework_layer_keeps_the_index_options(tmp_path):
-    """The image's framework layer (.devcontainer/framework_pins.py) keeps uv export's index lines,
+    """The image's framework layer (.devcontainer/layer_pins.py) keeps uv export's index lines,
     so torch's CPU build is installed from the project's index, and leaves out the rest of the lock."""
     root = render(tmp_path / "p", framework="pytorch", accelerator="cpu")
     export = ("--index-url https://index.example/simple\n--extra-index-url https://torch.example/whl/cpu\n"
               "filelock==3.0 \\\n    --hash=sha256:aa\n    # via torch\n"
               "rich==13.0 \\\n    --hash=sha256:bb\n    # via demo\n"
               "torch==2.13.0+cpu \\\n    --hash=sha256:cc\n    # via demo\n")
-    kept = subprocess.run([sys.executable, str(root / ".devcontainer/framework_pins.py"), "torch"], input=export,
+    kept = subprocess.run([sys.executable, str(root / ".devcontainer/layer_pins.py"), "torch"], input=export,
                           capture_output=True, text=True, check=True).stdout
     assert kept.splitlines()[:2] == ["--index-url https://index.example/simple",
                                      "--extra-index-url https://torch.example/whl/cpu"]

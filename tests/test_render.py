@@ -150,12 +150,16 @@ def test_dockerfile_installs_from_lock_before_code(project):
     assert "# syntax=" not in dockerfile  # would make BuildKit pull a frontend image
     stages = [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
     framework = answers["framework"] != "none"
-    assert stages == ["base", "uv", *(["framework-pins"] if framework else []), "venv", "jupyterlab",
-                      *(["framework"] if framework else []), "env-doctor", "dev", "job"]
+    assert stages == ["base", "uv", "layer-pins", "venv", "jupyterlab", *(["framework"] if framework else []),
+                      "tools", "env-doctor", "dev", "job"]
     env_base = "framework" if framework else "venv"
+    # the dev group's tools in a layer of their own, before the lock's step (layer_pins.py's tools group)
+    assert stage(dockerfile, "tools").startswith(f"FROM {env_base} AS tools")
+    assert "from=layer-pins,source=/pins/tools.txt" in stage(dockerfile, "tools")
+    assert "uv export --frozen --quiet --only-dev" in stage(dockerfile, "layer-pins")
     dev_stage, job_stage = stage(dockerfile, "dev"), stage(dockerfile, "job")
     for final in (dev_stage, job_stage):  # the lock's step last: a lock change rebuilds nothing before it
-        assert final.startswith(f"FROM {env_base} AS ")
+        assert final.startswith("FROM tools AS ")
         assert "uv sync --locked --no-install-project" in final
     assert "COPY . " not in dev_stage and "uv sync --locked" not in stage(dockerfile, "venv")
     assert dev_stage.index("sudo") < dev_stage.index("COPY --from=jupyterlab /opt/jupyterlab") \

@@ -8,6 +8,8 @@
 set -eu
 uid="$1"
 shift
-find "$@" \( ! -user "$uid" -o ! -group venv \) -exec chown -h "$uid:venv" {} +
-find "$@" ! -type l ! -perm -g+w -exec chmod g+w {} +
-find "$@" -type d ! -perm -g+s -exec chmod g+s {} +
+# One walk (GNU find's ',' runs each test on every entry): the environment holds tens of
+# thousands of files, and every walk of them costs a rebuild after a lock change.
+find "$@" \( \( ! -user "$uid" -o ! -group venv \) -exec chown -h "$uid:venv" {} + \) \
+    , \( ! -type l ! -perm -g+w -exec chmod g+w {} + \) \
+    , \( -type d ! -perm -g+s -exec chmod g+s {} + \)

@@ -108,13 +108,16 @@ def test_adding_a_dependency_keeps_the_framework_layer(docker, tmp_path):
     output = build(docker, root, "dev", "jax-demo:dev").stderr
     group_steps = steps_of(output, "uv pip install --python /opt/venv/bin/python --require-hashes")
     sync_step = step_of(output, "uv sync --locked --no-install-project")
-    assert len(group_steps) == 4  # the framework's layer groups (framework_pins.py)
+    assert len(group_steps) == 5  # the framework's layer groups and the dev group's tools (layer_pins.py)
     for step in group_steps:
-        assert f"{step} CACHED" in output, "adding a package reinstalled part of the framework"
+        assert f"{step} CACHED" in output, "adding a package reinstalled part of the framework or the tools"
     for before_the_lock in ('python -c "import jax"', "sh /tmp/jupyterlab-feature/install.sh", "sudo",
                             "REFERENCESNAPSHOT=true sh /tmp/env-doctor-feature/install.sh"):
         assert f"{step_of(output, before_the_lock)} CACHED" in output, f"adding a package re-ran: {before_the_lock}"
     assert f"{sync_step} CACHED" not in output
+    # the lock's step installs what was added, and nothing the layers before it hold
+    installed = [line for line in output.splitlines() if line.startswith(f"{sync_step} ") and " Installed " in line]
+    assert len(installed) == 1 and " Installed 1 package in " in installed[0], installed
     out = engine().containers.run("jax-demo:dev", ["python", "-c", "import jax, six; print(jax.default_backend())"],
                                   remove=True).decode()
     assert out.strip() == "cpu"

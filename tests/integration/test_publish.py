@@ -285,7 +285,7 @@ def pulled_layers(output: str) -> set[str]:
 def upgrade(docker, tmp_path_factory):
     """JAX 0.6.2 -> 0.8.1 with the same NVIDIA wheels, both images pushed. (A small stand-in for a
     CUDA framework upgrade: JAX's CPU wheels, and four of NVIDIA's smaller CUDA wheels in the lock,
-    which framework_pins.py layers like a framework's. bench/shipping.py measures jax[cuda12] itself.)"""
+    which layer_pins.py layers like a framework's. bench/shipping.py measures jax[cuda12] itself.)"""
     require_registry()
     image = f"{REGISTRY}/mltemplate-test/layers-{uuid.uuid4().hex[:8]}"
     root = render(tmp_path_factory.mktemp("layers") / "layer-lab", lock=True, project_name="Layer Lab",

@@ -1,6 +1,8 @@
-"""Split the framework's part of `uv export` output into layer groups, for the image build.
+"""Split the lock's pins into the image's layer groups, for the image build.
 
-    uv export --frozen --no-dev --no-emit-project | python3 framework_pins.py --out /pins torch
+    uv export --frozen --no-dev --no-emit-project > locked.txt
+    uv export --frozen --only-dev --no-emit-project > dev.txt
+    python3 layer_pins.py --out /pins --tools dev.txt torch --with numpy < locked.txt
 
 writes one requirements file per group into --out, in the order the Dockerfile installs them,
 each in a layer of its own (most stable first, so that a change rebuilds as little as possible):
@@ -9,13 +11,16 @@ each in a layer of its own (most stable first, so that a change rebuilds as litt
                       the CUDA version, which framework upgrades usually keep
     nvidia.txt        NVIDIA's other libraries (cuDNN, NCCL, cuSPARSELt, NVSHMEM...)
     framework.txt     the framework's own wheels (torch and triton; jax, jaxlib and its CUDA plugin...)
-    closure.txt       everything else the framework needs (numpy, sympy...)
+    closure.txt       everything else the framework needs (sympy...), and its companions (--with:
+                      numpy beside torch) with what they need
+    tools.txt         the dev group's tools (--tools: ipykernel, pytest, ruff...) and what they need,
+                      beyond the groups above: they change far less often than the rest of the lock
 
 A framework upgrade that keeps the CUDA libraries rebuilds, and makes colleagues pull, only the
-groups from the first changed one on; adding any other dependency leaves all of them cached (only
-the framework's closure and the NVIDIA wheels of the lock are here). Without --out, prints all
-groups concatenated. Reads the `# via` comments uv writes under each requirement; stdlib only
-(Python 3.8+).
+groups from the first changed one on; adding any other dependency leaves all of them cached, and
+the lock's own step then installs only what is left. Without a framework (no ROOTS) the first four
+groups are empty. Without --out, prints all groups concatenated. Reads the `# via` comments uv
+writes under each requirement; stdlib only (Python 3.8+).
 """
 
 import argparse
@@ -24,7 +29,7 @@ import sys
 from pathlib import Path
 
 NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
-GROUPS = ["cuda-toolkit", "nvidia", "framework", "closure"]
+GROUPS = ["cuda-toolkit", "nvidia", "framework", "closure", "tools"]
 # Components of the CUDA toolkit as NVIDIA publishes them on the package index (with or without a
 # -cuXX suffix); cusparselt, cudnn, nccl, nvshmem, cudss... have their own release cycles.
 CUDA_TOOLKIT = re.compile(
@@ -82,37 +87,45 @@ def group_of(package: str, roots: list[str]) -> str:
     return "closure"
 
 
-def split(text: str, roots: list[str]) -> tuple[str, dict[str, str]]:
+def split(text: str, roots: list[str], companions: list[str] = (), tools: str = "") -> tuple[str, dict[str, str]]:
     """The export's options (--index-url...) and the requirements of each group (every group
-    present, possibly empty), in install order."""
+    present, possibly empty), in install order. `tools` is the dev group's export."""
     blocks, required_by = parse(text)
-    keep = closure(roots, required_by) | {pkg for pkg in blocks if NVIDIA.fullmatch(pkg)}
+    keep = closure([*roots, *companions], required_by) | {pkg for pkg in blocks if NVIDIA.fullmatch(pkg)} if roots else set()
     options = "".join(line for line, parents in required_by.items() if "*" in parents)
     out = {group: "" for group in GROUPS}
     for pkg, lines in blocks.items():
         if pkg in keep:
             out[group_of(pkg, roots)] += "".join(lines)
+    tool_blocks, tool_required_by = parse(tools)
+    for pkg, lines in tool_blocks.items():
+        if pkg not in keep and "*" not in tool_required_by[pkg]:
+            out["tools"] += "".join(lines)
     return options, out
 
 
-def groups(text: str, roots: list[str]) -> dict[str, str]:
+def groups(text: str, roots: list[str], companions: list[str] = (), tools: str = "") -> dict[str, str]:
     """Each group's requirements file: the options, then its requirements ("" for an empty group)."""
-    options, out = split(text, roots)
+    options, out = split(text, roots, companions, tools)
     return {group: options + body if body else "" for group, body in out.items()}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Split the framework's pins into layer groups.")
-    parser.add_argument("roots", nargs="+", help="the framework's distribution name(s)")
+    parser = argparse.ArgumentParser(description="Split the lock's pins into the image's layer groups.")
+    parser.add_argument("roots", nargs="*", help="the framework's distribution name(s); none: no framework")
+    parser.add_argument("--with", dest="companions", action="append", default=[], metavar="NAME",
+                        help="a package the project installs beside the framework (its closure group)")
+    parser.add_argument("--tools", type=Path, metavar="FILE", help="the dev group's export (`uv export --only-dev`)")
     parser.add_argument("--out", type=Path, help="folder for one <group>.txt per group (default: stdout)")
     args = parser.parse_args()
     text = sys.stdin.read()
+    tools = args.tools.read_text() if args.tools else ""
     if args.out is None:
-        options, out = split(text, args.roots)
+        options, out = split(text, args.roots, args.companions, tools)
         sys.stdout.write(options + "".join(out.values()))
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    for group, body in groups(text, args.roots).items():
+    for group, body in groups(text, args.roots, args.companions, tools).items():
         (args.out / f"{group}.txt").write_text(body)
 
 

@@ -1,4 +1,4 @@
-"""framework_pins.py: the framework's part of the lock, split into the image's layer groups."""
+"""layer_pins.py: the lock's packages, split into the image's layer groups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 from tests.utils.project import REPO
 
-PINS = REPO / "template/.devcontainer/framework_pins.py"
+PINS = REPO / "template/.devcontainer/layer_pins.py"
 
 
 EXPORT = """\
@@ -58,6 +58,7 @@ def test_framework_pins_split_into_layer_groups(tmp_path):
         "nvidia": ["nvidia-cudnn-cu13", "nvidia-cusparselt-cu13"],
         "framework": ["torch", "triton"],
         "closure": ["filelock", "numpy"],
+        "tools": [],  # no dev group given
     }
     assert "--hash=sha256:33" in (tmp_path / "framework.txt").read_text()  # hashes kept: --require-hashes
     assert all("rich" not in group for group in groups.values())  # other dependencies stay in the uv sync layer
@@ -68,3 +69,38 @@ def test_framework_pins_without_nvidia_leaves_empty_groups(tmp_path):
     subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path), "jax"], input=export, text=True, check=True)
     assert (tmp_path / "cuda-toolkit.txt").read_text() == (tmp_path / "nvidia.txt").read_text() == ""
     assert names((tmp_path / "framework.txt").read_text()) == ["jax", "jaxlib"]
+
+
+DEV_EXPORT = """\
+filelock==4.3.1 \\
+    --hash=sha256:bb
+    # via pytest
+ipykernel==7.4.0 \\
+    --hash=sha256:55
+packaging==26.4 \\
+    --hash=sha256:66
+    # via pytest
+pytest==9.2.0 \\
+    --hash=sha256:77
+"""
+
+
+def test_the_dev_groups_tools_and_the_frameworks_companions_get_layers_of_their_own(tmp_path):
+    """After the framework's groups: the dev group's tools (the export of `--only-dev`) less what the
+    framework's layers hold, so that the lock's own step installs only what the user added."""
+    (tmp_path / "dev.txt").write_text(DEV_EXPORT)
+    subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path / "pins"), "--tools", str(tmp_path / "dev.txt"),
+                    "torch", "--with", "rich"], input=EXPORT, text=True, check=True)
+    groups = {path.stem: names(path.read_text()) for path in (tmp_path / "pins").glob("*.txt")}
+    assert groups["closure"] == ["filelock", "numpy", "rich"]  # rich, a companion: with the framework
+    assert groups["tools"] == ["ipykernel", "packaging", "pytest"]  # filelock is in the closure's layer
+    assert "--hash=sha256:55" in (tmp_path / "pins/tools.txt").read_text()
+
+
+def test_without_a_framework_only_the_tools_group_is_filled(tmp_path):
+    (tmp_path / "dev.txt").write_text(DEV_EXPORT)
+    subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path), "--tools", str(tmp_path / "dev.txt")],
+                   input=EXPORT, text=True, check=True)
+    groups = {path.stem: names(path.read_text()) for path in tmp_path.glob("*.txt") if path.name != "dev.txt"}
+    assert groups == {"cuda-toolkit": [], "nvidia": [], "framework": [], "closure": [],
+                      "tools": ["filelock", "ipykernel", "packaging", "pytest"]}
