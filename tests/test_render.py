@@ -191,7 +191,7 @@ def test_devcontainer_has_passwordless_sudo_and_the_job_image_none(project):
     root, _ = project
     dockerfile = (root / ".devcontainer/Dockerfile").read_text()
     dev_stage = stage(dockerfile, "dev")
-    assert "apt-get install -y --no-install-recommends sudo" in dev_stage
+    assert "apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-unsafe-io sudo" in dev_stage
     # by user name (updateRemoteUserUID changes the UID), in a sudoers.d file sudo reads (no '.')
     assert 'echo "${USERNAME} ALL=(ALL:ALL) NOPASSWD: ALL" > /etc/sudoers.d/devcontainer-user' in dev_stage
     assert dev_stage.rstrip().splitlines()[-1] != "USER root"
