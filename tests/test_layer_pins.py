@@ -104,3 +104,17 @@ def test_without_a_framework_only_the_tools_group_is_filled(tmp_path):
     groups = {path.stem: names(path.read_text()) for path in tmp_path.glob("*.txt") if path.name != "dev.txt"}
     assert groups == {"cuda-toolkit": [], "nvidia": [], "framework": [], "closure": [],
                       "tools": ["filelock", "ipykernel", "packaging", "pytest"]}
+
+
+def test_a_local_or_url_requirement_is_left_to_the_locks_step(tmp_path):
+    """`uv add --editable ./libs/helpers` or a git requirement: no layer group takes it (its source is
+    not in the pins stage), and the other pins are still split."""
+    local = ("-e ./libs/helpers\n    # via my-project\n"
+             "mylib @ git+https://example.invalid/mylib@0123abc\n    # via my-project\n")
+    (tmp_path / "dev.txt").write_text(DEV_EXPORT + "-e ./tools/lint-rules\n")
+    subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path / "pins"), "--tools", str(tmp_path / "dev.txt"),
+                    "torch"], input=EXPORT + local, text=True, check=True)
+    text = "".join(path.read_text() for path in (tmp_path / "pins").glob("*.txt"))
+    assert "helpers" not in text and "mylib" not in text and "lint-rules" not in text
+    assert names((tmp_path / "pins/framework.txt").read_text()) == ["torch", "triton"]
+    assert names((tmp_path / "pins/tools.txt").read_text()) == ["ipykernel", "packaging", "pytest"]

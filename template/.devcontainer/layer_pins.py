@@ -28,7 +28,9 @@ import re
 import sys
 from pathlib import Path
 
-NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
+# A package from an index, pinned: "name==version". A local path ("-e ./libs/x"), a URL or a git
+# requirement is left to the lock's own step, which installs it with the project.
+PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==")
 GROUPS = ["cuda-toolkit", "nvidia", "framework", "closure", "tools"]
 # Components of the CUDA toolkit as NVIDIA publishes them on the package index (with or without a
 # -cuXX suffix); cusparselt, cudnn, nccl, nvshmem, cudss... have their own release cycles.
@@ -51,8 +53,10 @@ def parse(text: str) -> tuple[dict, dict]:
         if line.startswith("--"):  # an option (--index-url, --extra-index-url): kept for every group
             blocks[line], required_by[line], current = [line], {"*"}, None
         elif line.strip() and not line[0].isspace() and not line.startswith("#"):
-            current = normalize(NAME.match(line).group(1))
-            blocks[current], required_by[current], in_via = [line], set(), False
+            pinned = PINNED.match(line)
+            current = normalize(pinned.group(1)) if pinned else None
+            if current is not None:
+                blocks[current], required_by[current], in_via = [line], set(), False
         elif current is not None and line.startswith(" "):
             stripped = line.strip()
             if stripped.startswith("# via"):
