@@ -50,7 +50,7 @@ def names(text: str) -> list[str]:
     return [line.split("==")[0] for line in text.splitlines() if line and not line[0].isspace()]
 
 
-def test_framework_pins_split_into_layer_groups(tmp_path):
+def test_the_frameworks_pins_split_into_layer_groups(tmp_path):
     subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path), "torch"], input=EXPORT, text=True, check=True)
     groups = {path.stem: names(path.read_text()) for path in tmp_path.glob("*.txt")}
     assert groups == {
@@ -64,7 +64,7 @@ def test_framework_pins_split_into_layer_groups(tmp_path):
     assert all("rich" not in group for group in groups.values())  # other dependencies stay in the uv sync layer
 
 
-def test_framework_pins_without_nvidia_leaves_empty_groups(tmp_path):
+def test_a_framework_without_nvidia_wheels_leaves_their_groups_empty(tmp_path):
     export = "jax==0.8.1 \\\n    --hash=sha256:1\n    # via my-project\njaxlib==0.8.1 \\\n    --hash=sha256:2\n    # via jax\n"
     subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path), "jax"], input=export, text=True, check=True)
     assert (tmp_path / "cuda-toolkit.txt").read_text() == (tmp_path / "nvidia.txt").read_text() == ""
