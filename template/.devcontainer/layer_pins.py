@@ -95,7 +95,9 @@ def split(text: str, roots: list[str], companions: list[str] = (), tools: str = 
     """The export's options (--index-url...) and the requirements of each group (every group
     present, possibly empty), in install order. `tools` is the dev group's export."""
     blocks, required_by = parse(text)
-    keep = closure([*roots, *companions], required_by) | {pkg for pkg in blocks if NVIDIA.fullmatch(pkg)} if roots else set()
+    keep = set()  # without a framework, no framework groups
+    if roots:
+        keep = closure([*roots, *companions], required_by) | {pkg for pkg in blocks if NVIDIA.fullmatch(pkg)}
     options = "".join(line for line, parents in required_by.items() if "*" in parents)
     out = {group: "" for group in GROUPS}
     for pkg, lines in blocks.items():
