@@ -50,9 +50,18 @@ def names(text: str) -> list[str]:
     return [line.split("==")[0] for line in text.splitlines() if line and not line[0].isspace()]
 
 
+def split_pins(tmp_path, *args: str, export: str = EXPORT, dev: str | None = None) -> dict[str, list[str]]:
+    """Run layer_pins.py (with `dev` as the dev group's export, if given): the packages of each group."""
+    if dev is not None:
+        (tmp_path / "dev.txt").write_text(dev)
+        args = ("--tools", str(tmp_path / "dev.txt"), *args)
+    out = tmp_path / "pins"
+    subprocess.run([sys.executable, str(PINS), "--out", str(out), *args], input=export, text=True, check=True)
+    return {path.stem: names(path.read_text()) for path in out.glob("*.txt")}
+
+
 def test_the_frameworks_pins_split_into_layer_groups(tmp_path):
-    subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path), "torch"], input=EXPORT, text=True, check=True)
-    groups = {path.stem: names(path.read_text()) for path in tmp_path.glob("*.txt")}
+    groups = split_pins(tmp_path, "torch")
     assert groups == {
         "cuda-toolkit": ["cuda-toolkit", "nvidia-cublas", "nvidia-cuda-runtime-cu12"],
         "nvidia": ["nvidia-cudnn-cu13", "nvidia-cusparselt-cu13"],
@@ -60,15 +69,15 @@ def test_the_frameworks_pins_split_into_layer_groups(tmp_path):
         "closure": ["filelock", "numpy"],
         "tools": [],  # no dev group given
     }
-    assert "--hash=sha256:33" in (tmp_path / "framework.txt").read_text()  # hashes kept: --require-hashes
+    assert "--hash=sha256:33" in (tmp_path / "pins/framework.txt").read_text()  # hashes kept: --require-hashes
     assert all("rich" not in group for group in groups.values())  # other dependencies stay in the uv sync layer
 
 
 def test_a_framework_without_nvidia_wheels_leaves_their_groups_empty(tmp_path):
     export = "jax==0.8.1 \\\n    --hash=sha256:1\n    # via my-project\njaxlib==0.8.1 \\\n    --hash=sha256:2\n    # via jax\n"
-    subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path), "jax"], input=export, text=True, check=True)
-    assert (tmp_path / "cuda-toolkit.txt").read_text() == (tmp_path / "nvidia.txt").read_text() == ""
-    assert names((tmp_path / "framework.txt").read_text()) == ["jax", "jaxlib"]
+    groups = split_pins(tmp_path, "jax", export=export)
+    assert (tmp_path / "pins/cuda-toolkit.txt").read_text() == (tmp_path / "pins/nvidia.txt").read_text() == ""
+    assert groups["framework"] == ["jax", "jaxlib"]
 
 
 DEV_EXPORT = """\
@@ -88,20 +97,14 @@ pytest==9.2.0 \\
 def test_the_dev_groups_tools_and_the_frameworks_companions_get_layers_of_their_own(tmp_path):
     """After the framework's groups: the dev group's tools (the export of `--only-dev`) less what the
     framework's layers hold, so that the lock's own step installs only what the user added."""
-    (tmp_path / "dev.txt").write_text(DEV_EXPORT)
-    subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path / "pins"), "--tools", str(tmp_path / "dev.txt"),
-                    "torch", "--with", "rich"], input=EXPORT, text=True, check=True)
-    groups = {path.stem: names(path.read_text()) for path in (tmp_path / "pins").glob("*.txt")}
+    groups = split_pins(tmp_path, "torch", "--with", "rich", dev=DEV_EXPORT)
     assert groups["closure"] == ["filelock", "numpy", "rich"]  # rich, a companion: with the framework
     assert groups["tools"] == ["ipykernel", "packaging", "pytest"]  # filelock is in the closure's layer
     assert "--hash=sha256:55" in (tmp_path / "pins/tools.txt").read_text()
 
 
 def test_without_a_framework_only_the_tools_group_is_filled(tmp_path):
-    (tmp_path / "dev.txt").write_text(DEV_EXPORT)
-    subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path), "--tools", str(tmp_path / "dev.txt")],
-                   input=EXPORT, text=True, check=True)
-    groups = {path.stem: names(path.read_text()) for path in tmp_path.glob("*.txt") if path.name != "dev.txt"}
+    groups = split_pins(tmp_path, dev=DEV_EXPORT)
     assert groups == {"cuda-toolkit": [], "nvidia": [], "framework": [], "closure": [],
                       "tools": ["filelock", "ipykernel", "packaging", "pytest"]}
 
@@ -111,10 +114,8 @@ def test_a_local_or_url_requirement_is_left_to_the_locks_step(tmp_path):
     not in the pins stage), and the other pins are still split."""
     local = ("-e ./libs/helpers\n    # via my-project\n"
              "mylib @ git+https://example.invalid/mylib@0123abc\n    # via my-project\n")
-    (tmp_path / "dev.txt").write_text(DEV_EXPORT + "-e ./tools/lint-rules\n")
-    subprocess.run([sys.executable, str(PINS), "--out", str(tmp_path / "pins"), "--tools", str(tmp_path / "dev.txt"),
-                    "torch"], input=EXPORT + local, text=True, check=True)
+    groups = split_pins(tmp_path, "torch", export=EXPORT + local, dev=DEV_EXPORT + "-e ./tools/lint-rules\n")
     text = "".join(path.read_text() for path in (tmp_path / "pins").glob("*.txt"))
     assert "helpers" not in text and "mylib" not in text and "lint-rules" not in text
-    assert names((tmp_path / "pins/framework.txt").read_text()) == ["torch", "triton"]
-    assert names((tmp_path / "pins/tools.txt").read_text()) == ["ipykernel", "packaging", "pytest"]
+    assert groups["framework"] == ["torch", "triton"]
+    assert groups["tools"] == ["ipykernel", "packaging", "pytest"]
