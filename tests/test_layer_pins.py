@@ -1,13 +1,26 @@
-"""layer_pins.py: the lock's packages, split into the image's layer groups."""
+"""layer_pins.py: the lock's packages, split into the image's layer groups, one PEP 751 lock file
+each: the split itself on uv's requirements export, and the files from a real lock made against a
+stand-in index."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
 import subprocess
 import sys
+import tomllib
+
+from uv import find_uv_bin
 
 from tests.utils.project import REPO
+from tests.utils.wheel_index import metadata_wheel, serve, write_index
 
 PINS = REPO / "template/.devcontainer/layer_pins.py"
+UV = shutil.which("uv") or find_uv_bin()
+_spec = importlib.util.spec_from_file_location("layer_pins", PINS)
+layer_pins = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(layer_pins)
 
 
 EXPORT = """\
@@ -46,37 +59,26 @@ triton==3.8.0 \\
 """
 
 
-def names(text: str) -> list[str]:
-    return [line.split("==")[0] for line in text.splitlines() if line and not line[0].isspace()]
+def split_pins(*roots: str, export: str = EXPORT, dev: str = "", companions: tuple[str, ...] = ()) -> dict:
+    return layer_pins.split(export, dev, list(roots), list(companions))
 
 
-def split_pins(tmp_path, *args: str, export: str = EXPORT, dev: str | None = None) -> dict[str, list[str]]:
-    """Run layer_pins.py (with `dev` as the dev group's export, if given): the packages of each group."""
-    if dev is not None:
-        (tmp_path / "dev.txt").write_text(dev)
-        args = ("--tools", str(tmp_path / "dev.txt"), *args)
-    out = tmp_path / "pins"
-    subprocess.run([sys.executable, str(PINS), "--out", str(out), *args], input=export, text=True, check=True)
-    return {path.stem: names(path.read_text()) for path in out.glob("*.txt")}
-
-
-def test_the_frameworks_pins_split_into_layer_groups(tmp_path):
-    groups = split_pins(tmp_path, "torch")
+def test_the_frameworks_pins_split_into_layer_groups():
+    groups = split_pins("torch")
     assert groups == {
         "cuda-toolkit": ["cuda-toolkit", "nvidia-cublas", "nvidia-cuda-runtime-cu12"],
         "nvidia": ["nvidia-cudnn-cu13", "nvidia-cusparselt-cu13"],
         "framework": ["torch", "triton"],
         "closure": ["filelock", "numpy"],
-        "tools": [],  # no dev group given
+        "tools": [],  # no dev group
     }
-    assert "--hash=sha256:33" in (tmp_path / "pins/framework.txt").read_text()  # hashes kept: --require-hashes
     assert all("rich" not in group for group in groups.values())  # other dependencies stay in the uv sync layer
 
 
-def test_a_framework_without_nvidia_wheels_leaves_their_groups_empty(tmp_path):
+def test_a_framework_without_nvidia_wheels_leaves_their_groups_empty():
     export = "jax==0.8.1 \\\n    --hash=sha256:1\n    # via my-project\njaxlib==0.8.1 \\\n    --hash=sha256:2\n    # via jax\n"
-    groups = split_pins(tmp_path, "jax", export=export)
-    assert (tmp_path / "pins/cuda-toolkit.txt").read_text() == (tmp_path / "pins/nvidia.txt").read_text() == ""
+    groups = split_pins("jax", export=export)
+    assert groups["cuda-toolkit"] == groups["nvidia"] == []
     assert groups["framework"] == ["jax", "jaxlib"]
 
 
@@ -94,28 +96,90 @@ pytest==9.2.0 \\
 """
 
 
-def test_the_dev_groups_tools_and_the_frameworks_companions_get_layers_of_their_own(tmp_path):
+def test_the_dev_groups_tools_and_the_frameworks_companions_get_layers_of_their_own():
     """After the framework's groups: the dev group's tools (the export of `--only-dev`) less what the
     framework's layers hold, so that the lock's own step installs only what the user added."""
-    groups = split_pins(tmp_path, "torch", "--with", "rich", dev=DEV_EXPORT)
+    groups = split_pins("torch", companions=("rich",), dev=DEV_EXPORT)
     assert groups["closure"] == ["filelock", "numpy", "rich"]  # rich, a companion: with the framework
     assert groups["tools"] == ["ipykernel", "packaging", "pytest"]  # filelock is in the closure's layer
-    assert "--hash=sha256:55" in (tmp_path / "pins/tools.txt").read_text()
 
 
-def test_without_a_framework_only_the_tools_group_is_filled(tmp_path):
-    groups = split_pins(tmp_path, dev=DEV_EXPORT)
+def test_without_a_framework_only_the_tools_group_is_filled():
+    groups = split_pins(dev=DEV_EXPORT)
     assert groups == {"cuda-toolkit": [], "nvidia": [], "framework": [], "closure": [],
                       "tools": ["filelock", "ipykernel", "packaging", "pytest"]}
 
 
-def test_a_local_or_url_requirement_is_left_to_the_locks_step(tmp_path):
+def test_a_local_or_url_requirement_is_left_to_the_locks_step():
     """`uv add --editable ./libs/helpers` or a git requirement: no layer group takes it (its source is
     not in the pins stage), and the other pins are still split."""
     local = ("-e ./libs/helpers\n    # via my-project\n"
              "mylib @ git+https://example.invalid/mylib@0123abc\n    # via my-project\n")
-    groups = split_pins(tmp_path, "torch", export=EXPORT + local, dev=DEV_EXPORT + "-e ./tools/lint-rules\n")
-    text = "".join(path.read_text() for path in (tmp_path / "pins").glob("*.txt"))
-    assert "helpers" not in text and "mylib" not in text and "lint-rules" not in text
+    groups = split_pins("torch", export=EXPORT + local, dev=DEV_EXPORT + "-e ./tools/lint-rules\n")
+    assert not any(name in group for group in groups.values() for name in ("helpers", "mylib", "lint-rules"))
     assert groups["framework"] == ["torch", "triton"]
     assert groups["tools"] == ["ipykernel", "packaging", "pytest"]
+
+
+# A framework-like project on a stand-in index: torch needs NVIDIA's libraries and filelock, pytest
+# (the dev group) needs filelock too.
+RELEASES = {
+    "torch": ("2.0", ["filelock", "nvidia-cublas-cu12", "nvidia-cudnn-cu12", "triton"]),
+    "triton": ("3.0", []), "filelock": ("3.0", []), "numpy": ("2.0", []), "rich": ("14.0", []),
+    "nvidia-cublas-cu12": ("12.0", []), "nvidia-cudnn-cu12": ("9.0", ["nvidia-cublas-cu12"]),
+    "pytest": ("9.0", ["filelock", "packaging"]), "packaging": ("26.0", []), "six": ("1.17", []),
+}
+
+
+def locked_project(tmp_path, url: str):
+    """A project locked against the stand-in index, with a local package beside it."""
+    root = tmp_path / "project"
+    (root / "libs/helpers").mkdir(parents=True)
+    (root / "libs/helpers/pyproject.toml").write_text(
+        '[project]\nname = "helpers"\nversion = "1.0"\n\n'
+        '[build-system]\nrequires = ["flit_core"]\nbuild-backend = "flit_core.buildapi"\n')
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "demo"\nversion = "0.1"\nrequires-python = ">={sys.version_info.major}.{sys.version_info.minor}"\n'
+        'dependencies = ["torch", "numpy", "rich", "helpers"]\n\n[dependency-groups]\ndev = ["pytest"]\n\n'
+        f'[tool.uv]\npackage = false\n\n[tool.uv.sources]\nhelpers = {{ path = "libs/helpers", editable = true }}\n\n'
+        f'[[tool.uv.index]]\nurl = "{url}"\ndefault = true\n')
+    return root
+
+
+def uv(root, *args: str) -> None:
+    subprocess.run([UV, *args, "--python", sys.executable, "--quiet"], cwd=root, check=True)
+
+
+def write_groups(root, out) -> dict[str, bytes]:
+    env = {**os.environ, "PATH": f"{os.path.dirname(UV)}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([sys.executable, str(PINS), "--out", str(out), "torch", "--with", "numpy"], cwd=root, env=env,
+                   check=True)
+    return {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+
+
+def test_each_group_is_a_lock_of_its_wheels_and_stays_the_same_when_a_dependency_is_added(tmp_path):
+    """The files the image's layers install: each a PEP 751 lock of its group's packages alone, with
+    the wheels' URLs on the index the lock took them from (no install asks an index for versions),
+    byte for byte the same after `uv add six`, so that every group's layer stays cached."""
+    wheels = []
+    for name, (version, requires) in RELEASES.items():  # a wheel's file name spells "-" as "_"
+        metadata = tmp_path / "metadata" / name
+        metadata.parent.mkdir(exist_ok=True)
+        metadata.write_text(f"Metadata-Version: 2.1\nName: {name.replace('-', '_')}\nVersion: {version}\n"
+                            + "".join(f"Requires-Dist: {r}\n" for r in requires))
+        wheels.append(metadata_wheel(tmp_path / "wheels", metadata, "py3-none-any"))
+    write_index(tmp_path / "index", wheels)
+    with serve(tmp_path / "index") as url:
+        root = locked_project(tmp_path, url)
+        uv(root, "lock")
+        before = write_groups(root, tmp_path / "before")
+        uv(root, "add", "--no-sync", "six")
+        after = write_groups(root, tmp_path / "after")
+    assert before == after
+    groups = {name.split(".")[1]: tomllib.loads(text.decode()) if text else {} for name, text in before.items()}
+    assert {group: [p["name"] for p in lock.get("packages", [])] for group, lock in groups.items()} == {
+        "cuda-toolkit": ["nvidia-cublas-cu12"], "nvidia": ["nvidia-cudnn-cu12"], "framework": ["torch", "triton"],
+        "closure": ["filelock", "numpy"], "tools": ["packaging", "pytest"]}  # rich, helpers: the lock's step
+    wheel = groups["framework"]["packages"][0]["wheels"][0]
+    assert wheel["url"].startswith(url.removesuffix("/simple")) and wheel["hashes"]["sha256"]
+    assert all(b"helpers" not in text and not text.startswith(b"#") for text in before.values())

@@ -155,8 +155,8 @@ def test_dockerfile_installs_from_lock_before_code(project):
     env_base = "framework" if framework else "venv"
     # the dev group's tools in a layer of their own, before the lock's step (layer_pins.py's tools group)
     assert stage(dockerfile, "tools").startswith(f"FROM {env_base} AS tools")
-    assert "from=layer-pins,source=/pins/tools.txt" in stage(dockerfile, "tools")
-    assert "uv export --frozen --quiet --only-dev" in stage(dockerfile, "layer-pins")
+    assert "from=layer-pins,source=/pins/pylock.tools.toml,target=/tmp/pylock.toml" in stage(dockerfile, "tools")
+    assert "python3 /tmp/layer_pins.py --out /pins" in stage(dockerfile, "layer-pins")
     dev_stage, job_stage = stage(dockerfile, "dev"), stage(dockerfile, "job")
     for final in (dev_stage, job_stage):  # the lock's step last: a lock change rebuilds nothing before it
         assert final.startswith("FROM tools AS ")

@@ -1,36 +1,43 @@
-"""Split the lock's pins into the image's layer groups, for the image build.
+"""Split the lock's packages into the image's layer groups, for the image build.
 
-    uv export --frozen --no-dev --no-emit-project > locked.txt
-    uv export --frozen --only-dev --no-emit-project > dev.txt
-    python3 layer_pins.py --out /pins --tools dev.txt torch --with numpy < locked.txt
+    cd <project> && python3 layer_pins.py --out /pins torch --with numpy
 
-writes one requirements file per group into --out, in the order the Dockerfile installs them,
-each in a layer of its own (most stable first, so that a change rebuilds as little as possible):
+writes one lock file per group into --out, pylock.<group>.toml (PEP 751), in the order the
+Dockerfile installs them, each in a layer of its own (most stable first, so that a change rebuilds
+as little as possible):
 
-    cuda-toolkit.txt  NVIDIA's CUDA toolkit libraries (cuBLAS, cuFFT, the runtime...): they follow
-                      the CUDA version, which framework upgrades usually keep
-    nvidia.txt        NVIDIA's other libraries (cuDNN, NCCL, cuSPARSELt, NVSHMEM...)
-    framework.txt     the framework's own wheels (torch and triton; jax, jaxlib and its CUDA plugin...)
-    closure.txt       everything else the framework needs (sympy...), and its companions (--with:
-                      numpy beside torch) with what they need
-    tools.txt         the dev group's tools (--tools: ipykernel, pytest, ruff...) and what they need,
-                      beyond the groups above: they change far less often than the rest of the lock
+    cuda-toolkit   NVIDIA's CUDA toolkit libraries (cuBLAS, cuFFT, the runtime...): they follow the
+                   CUDA version, which framework upgrades usually keep
+    nvidia         NVIDIA's other libraries (cuDNN, NCCL, cuSPARSELt, NVSHMEM...)
+    framework      the framework's own wheels (torch and triton; jax, jaxlib and its CUDA plugin...)
+    closure        everything else the framework needs (sympy...), and its companions (--with:
+                   numpy beside torch) with what they need
+    tools          the dev group's tools (ipykernel, pytest, ruff...) and what they need, beyond
+                   the groups above: they change far less often than the rest of the lock
 
 A framework upgrade that keeps the CUDA libraries rebuilds, and makes colleagues pull, only the
-groups from the first changed one on; adding any other dependency leaves all of them cached, and
-the lock's own step then installs only what is left. Without a framework (no ROOTS) the first four
-groups are empty. Without --out, prints all groups concatenated. Reads the `# via` comments uv
-writes under each requirement; stdlib only (Python 3.8+).
+groups from the first changed one on; adding any other dependency leaves all of them cached (each
+file holds only its group's packages, no header), and the lock's own step then installs only what
+is left. Without a framework (no ROOTS) the first four groups are empty (an empty file).
+
+Each group is `uv export --format pylock.toml` of the lock less every other package: the file
+names each wheel's URL and hash, so installing it asks no index which versions it has (an index
+page cached in the build's cache mount, or served stale, cannot lack the locked version), and
+every package comes from the index the lock took it from (PyTorch's CPU index, a team's own).
+The groups are found from the requirements export's `# via` comments. Stdlib only (Python 3.8+).
 """
+
+from __future__ import annotations
 
 import argparse
 import re
-import sys
+import subprocess
 from pathlib import Path
 
-# A package from an index, pinned: "name==version". A local path ("-e ./libs/x"), a URL or a git
-# requirement is left to the lock's own step, which installs it with the project.
-PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==")
+# A requirement of the export: "name==version" (pinned, from an index) or "name @ URL" (a URL or
+# git requirement). Only pinned packages go into the groups: the rest, and local paths
+# ("-e ./libs/x", which have no name there), are left to the lock's own step, with the project.
+REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*) ?(==|@)")
 GROUPS = ["cuda-toolkit", "nvidia", "framework", "closure", "tools"]
 # Components of the CUDA toolkit as NVIDIA publishes them on the package index (with or without a
 # -cuXX suffix); cusparselt, cudnn, nccl, nvshmem, cudss... have their own release cycles.
@@ -40,23 +47,27 @@ CUDA_TOOLKIT = re.compile(
 NVIDIA = re.compile(r"(nvidia|cuda)-.+")
 # Wheels released together with a framework, beyond those named after it (jaxlib, jax-cuda12-plugin...).
 COMPANIONS = {"torch": {"triton", "pytorch-triton"}}
+EXPORT = ["uv", "export", "--frozen", "--quiet", "--no-emit-project", "--no-emit-workspace", "--no-emit-local",
+          "--no-header"]
+DEPENDENCIES = {"main": ["--no-dev"], "dev": ["--only-dev"]}
 
 
 def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def parse(text: str) -> tuple[dict, dict]:
-    """Requirement blocks by package, and the packages that require each package."""
-    blocks, required_by, current, in_via = {}, {}, None, False
-    for line in text.splitlines(keepends=True):
-        if line.startswith("--"):  # an option (--index-url, --extra-index-url): kept for every group
-            blocks[line], required_by[line], current = [line], {"*"}, None
-        elif line.strip() and not line[0].isspace() and not line.startswith("#"):
-            pinned = PINNED.match(line)
-            current = normalize(pinned.group(1)) if pinned else None
+def parse(text: str) -> tuple[dict[str, set[str]], set[str]]:
+    """The named requirements of a requirements export, each with the packages that require it,
+    and which of them are pinned."""
+    required_by, pinned, current, in_via = {}, set(), None, False
+    for line in text.splitlines():
+        if line.strip() and not line[0].isspace() and not line.startswith(("#", "--")):
+            named = REQUIREMENT.match(line)
+            current = normalize(named.group(1)) if named else None
             if current is not None:
-                blocks[current], required_by[current], in_via = [line], set(), False
+                required_by[current], in_via = set(), False
+                if named.group(2) == "==":
+                    pinned.add(current)
         elif current is not None and line.startswith(" "):
             stripped = line.strip()
             if stripped.startswith("# via"):
@@ -66,12 +77,10 @@ def parse(text: str) -> tuple[dict, dict]:
                     required_by[current].add(normalize(rest))
             elif in_via and stripped.startswith("#"):
                 required_by[current].add(normalize(stripped.lstrip("#").strip()))
-            else:
-                blocks[current].append(line)
-    return blocks, required_by
+    return required_by, pinned
 
 
-def closure(roots: list[str], required_by: dict) -> set:
+def closure(roots: list[str], required_by: dict[str, set[str]]) -> set[str]:
     found = {normalize(r) for r in roots}
     while True:
         more = {pkg for pkg, parents in required_by.items() if parents & found} - found
@@ -91,48 +100,44 @@ def group_of(package: str, roots: list[str]) -> str:
     return "closure"
 
 
-def split(text: str, roots: list[str], companions: list[str] = (), tools: str = "") -> tuple[str, dict[str, str]]:
-    """The export's options (--index-url...) and the requirements of each group (every group
-    present, possibly empty), in install order. `tools` is the dev group's export."""
-    blocks, required_by = parse(text)
+def split(main: str, dev: str, roots: list[str], companions: list[str] = ()) -> dict[str, list[str]]:
+    """The packages of each group (every group present, possibly empty), in install order, from the
+    requirements exports of the main dependencies and of the dev group."""
+    required_by, pinned = parse(main)
     keep = set()  # without a framework, no framework groups
     if roots:
-        keep = closure([*roots, *companions], required_by) | {pkg for pkg in blocks if NVIDIA.fullmatch(pkg)}
-    options = "".join(line for line, parents in required_by.items() if "*" in parents)
-    out = {group: "" for group in GROUPS}
-    for pkg, lines in blocks.items():
-        if pkg in keep:
-            out[group_of(pkg, roots)] += "".join(lines)
-    tool_blocks, tool_required_by = parse(tools)
-    for pkg, lines in tool_blocks.items():
-        if pkg not in keep and "*" not in tool_required_by[pkg]:
-            out["tools"] += "".join(lines)
-    return options, out
+        keep = closure([*roots, *companions], required_by) | {pkg for pkg in pinned if NVIDIA.fullmatch(pkg)}
+    out = {group: [] for group in GROUPS}
+    for pkg in required_by:
+        if pkg in keep and pkg in pinned:
+            out[group_of(pkg, roots)].append(pkg)
+    dev_required_by, dev_pinned = parse(dev)
+    out["tools"] = [pkg for pkg in dev_required_by if pkg in dev_pinned and pkg not in keep]
+    return out
 
 
-def groups(text: str, roots: list[str], companions: list[str] = (), tools: str = "") -> dict[str, str]:
-    """Each group's requirements file: the options, then its requirements ("" for an empty group)."""
-    options, out = split(text, roots, companions, tools)
-    return {group: options + body if body else "" for group, body in out.items()}
+def export(dependencies: str, *options: str) -> str:
+    """uv's export of the lock in the current folder (its errors go to the build's log)."""
+    return subprocess.run([*EXPORT, *DEPENDENCIES[dependencies], *options], check=True,
+                          stdout=subprocess.PIPE, text=True).stdout
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Split the lock's pins into the image's layer groups.")
+    parser = argparse.ArgumentParser(description="Split the lock's packages into the image's layer groups.")
     parser.add_argument("roots", nargs="*", help="the framework's distribution name(s); none: no framework")
     parser.add_argument("--with", dest="companions", action="append", default=[], metavar="NAME",
                         help="a package the project installs beside the framework (its closure group)")
-    parser.add_argument("--tools", type=Path, metavar="FILE", help="the dev group's export (`uv export --only-dev`)")
-    parser.add_argument("--out", type=Path, help="folder for one <group>.txt per group (default: stdout)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for one pylock.<group>.toml per group")
     args = parser.parse_args()
-    text = sys.stdin.read()
-    tools = args.tools.read_text() if args.tools else ""
-    if args.out is None:
-        options, out = split(text, args.roots, args.companions, tools)
-        sys.stdout.write(options + "".join(out.values()))
-        return
+    texts = {dependencies: export(dependencies, "--format", "requirements-txt") for dependencies in DEPENDENCIES}
+    groups = split(texts["main"], texts["dev"], args.roots, args.companions)
     args.out.mkdir(parents=True, exist_ok=True)
-    for group, body in groups(text, args.roots, args.companions, tools).items():
-        (args.out / f"{group}.txt").write_text(body)
+    for group, packages in groups.items():
+        dependencies = "dev" if group == "tools" else "main"
+        others = sorted(set(parse(texts[dependencies])[0]) - set(packages))
+        skip = [option for pkg in others for option in ("--no-emit-package", pkg)]
+        body = export(dependencies, "--format", "pylock.toml", *skip) if packages else ""
+        (args.out / f"pylock.{group}.toml").write_text(body)
 
 
 if __name__ == "__main__":
