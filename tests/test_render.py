@@ -151,7 +151,7 @@ def test_dockerfile_installs_from_lock_before_code(project):
     stages = [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
     framework = answers["framework"] != "none"
     assert stages == ["base", "uv", "layer-pins", "venv", "jupyterlab", *(["framework"] if framework else []),
-                      "tools", "env-doctor", "dev", "job"]
+                      "tools", "env-doctor-environment", "env-doctor", "dev", "job"]
     env_base = "framework" if framework else "venv"
     # the dev group's tools in a layer of their own, before the lock's step (layer_pins.py's tools group)
     assert stage(dockerfile, "tools").startswith(f"FROM {env_base} AS tools")
@@ -166,9 +166,14 @@ def test_dockerfile_installs_from_lock_before_code(project):
         < dev_stage.index("COPY --from=env-doctor /opt/env-doctor") \
         < dev_stage.index("COPY --from=env-doctor /var/cache/env-doctor") \
         < dev_stage.index("uv sync --locked --no-install-project")
-    # env-doctor's environment and the framework's facts, ahead and in parallel, by the feature's own script
-    assert stage(dockerfile, "env-doctor").startswith(f"FROM {env_base} AS env-doctor")
-    assert "REFERENCESNAPSHOT=true sh /tmp/env-doctor-feature/install.sh" in stage(dockerfile, "env-doctor")
+    # env-doctor's environment and the framework's facts, ahead and in parallel, by the feature's own
+    # script: the environment from venv, beside the framework's layers, the snapshot once they are in
+    environment, snapshot = stage(dockerfile, "env-doctor-environment"), stage(dockerfile, "env-doctor")
+    assert environment.startswith("FROM venv AS env-doctor-environment")
+    assert "sh /tmp/env-doctor-feature/install.sh" in environment and "REFERENCESNAPSHOT" not in environment
+    assert snapshot.startswith(f"FROM {env_base} AS env-doctor")
+    assert snapshot.index("COPY --from=env-doctor-environment /opt/env-doctor /opt/env-doctor") \
+        < snapshot.index("REFERENCESNAPSHOT=true sh /tmp/env-doctor-feature/install.sh")
     assert job_stage.index("env-doctor-feature/install.sh") < job_stage.index("uv sync --locked --no-install-project") \
         < job_stage.index("COPY --chown=${USER_UID}:${USER_GID} . /app")
     assert "--require-hashes" in dockerfile

@@ -102,7 +102,12 @@ def test_adding_a_dependency_keeps_the_framework_layer(docker, tmp_path):
                   accelerator="cpu", python_version="3.11")
     trust_host_ca(root)
     fresh_layers(root)
-    build(docker, root, "dev", "jax-demo:dev")
+    first = build(docker, root, "dev", "jax-demo:dev").stderr
+    # the snapshot's stage keeps env-doctor's environment, installed beside the framework's layers
+    snapshot_step = step_of(first, "REFERENCESNAPSHOT=true sh /tmp/env-doctor-feature/install.sh")
+    assert any(
+        line.startswith(f"{snapshot_step} ") and "keeping /opt/env-doctor: installed from this feature's files" in line
+        for line in first.splitlines()), "the snapshot's stage installed env-doctor's environment again"
     run(["uv", "add", "--no-sync", "six"], cwd=root)  # what `uv add` does on the host or in the container
 
     output = build(docker, root, "dev", "jax-demo:dev").stderr
