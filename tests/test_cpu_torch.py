@@ -6,17 +6,15 @@ reached from the test machines; tests/integration/test_cpu_torch_image.py instal
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
-import sys
 import tomllib
 from urllib.parse import quote
 
 import pytest
 from uv import find_uv_bin
 
-from tests.utils.project import LOCK_PYTHON, REPO, render
+from tests.utils.project import LOCK_PYTHON, REPO, layer_groups, render
 from tests.utils.wheel_index import metadata_wheel, serve, write_index
 
 UV = shutil.which("uv") or find_uv_bin()
@@ -76,9 +74,7 @@ def test_lock_takes_the_cpu_wheel_with_its_hash_from_the_index(tmp_path):
     assert others and all(p["source"]["registry"] != url for p in others)  # only torch from that index
     # The image's framework layer installs torch from the wheel's URL on that index, as locked
     # (.devcontainer/layer_pins.py): no index is asked, so none can offer PyPI's CUDA build instead.
-    env = {**os.environ, "PATH": f"{os.path.dirname(UV)}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run([sys.executable, ".devcontainer/layer_pins.py", "--out", "pins", "torch", "--with", "numpy"],
-                   cwd=root, env=env, check=True)
-    framework = tomllib.loads((root / "pins/pylock.framework.toml").read_text())["packages"]
+    groups = layer_groups(root, tmp_path / "pins", "torch", "--with", "numpy")
+    framework = tomllib.loads(groups["pylock.framework.toml"].decode())["packages"]
     assert [(p["name"], p["version"]) for p in framework] == [("torch", "2.13.0+cpu")]
     assert framework[0]["wheels"][0]["url"] == f"{url.removesuffix('/simple')}/files/{quote(wheel.name)}"

@@ -5,19 +5,15 @@ stand-in index."""
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
 import subprocess
 import sys
 import tomllib
 
-from uv import find_uv_bin
-
-from tests.utils.project import REPO
+from tests.utils.project import REPO, layer_groups
+from tests.utils.tools import tool
 from tests.utils.wheel_index import metadata_wheel, serve, write_index
 
 PINS = REPO / "template/.devcontainer/layer_pins.py"
-UV = shutil.which("uv") or find_uv_bin()
 _spec = importlib.util.spec_from_file_location("layer_pins", PINS)
 layer_pins = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(layer_pins)
@@ -147,14 +143,7 @@ def locked_project(tmp_path, url: str):
 
 
 def uv(root, *args: str) -> None:
-    subprocess.run([UV, *args, "--python", sys.executable, "--quiet"], cwd=root, check=True)
-
-
-def write_groups(root, out) -> dict[str, bytes]:
-    env = {**os.environ, "PATH": f"{os.path.dirname(UV)}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run([sys.executable, str(PINS), "--out", str(out), "torch", "--with", "numpy"], cwd=root, env=env,
-                   check=True)
-    return {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+    subprocess.run([tool("uv"), *args, "--python", sys.executable, "--quiet"], cwd=root, check=True)
 
 
 def test_each_group_is_a_lock_of_its_wheels_and_stays_the_same_when_a_dependency_is_added(tmp_path):
@@ -172,9 +161,9 @@ def test_each_group_is_a_lock_of_its_wheels_and_stays_the_same_when_a_dependency
     with serve(tmp_path / "index") as url:
         root = locked_project(tmp_path, url)
         uv(root, "lock")
-        before = write_groups(root, tmp_path / "before")
+        before = layer_groups(root, tmp_path / "before", "torch", "--with", "numpy", script=PINS)
         uv(root, "add", "--no-sync", "six")
-        after = write_groups(root, tmp_path / "after")
+        after = layer_groups(root, tmp_path / "after", "torch", "--with", "numpy", script=PINS)
     assert before == after
     groups = {name.split(".")[1]: tomllib.loads(text.decode()) if text else {} for name, text in before.items()}
     assert {group: [p["name"] for p in lock.get("packages", [])] for group, lock in groups.items()} == {

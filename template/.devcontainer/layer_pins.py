@@ -131,10 +131,11 @@ def main() -> None:
     args = parser.parse_args()
     texts = {dependencies: export(dependencies, "--format", "requirements-txt") for dependencies in DEPENDENCIES}
     groups = split(texts["main"], texts["dev"], args.roots, args.companions)
+    named = {dependencies: set(parse(text)[0]) for dependencies, text in texts.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     for group, packages in groups.items():
         dependencies = "dev" if group == "tools" else "main"
-        others = sorted(set(parse(texts[dependencies])[0]) - set(packages))
+        others = sorted(named[dependencies] - set(packages))
         skip = [option for pkg in others for option in ("--no-emit-package", pkg)]
         body = export(dependencies, "--format", "pylock.toml", *skip) if packages else ""
         (args.out / f"pylock.{group}.toml").write_text(body)

@@ -3,6 +3,7 @@ testbed/testbed.py's, which the benchmarks share)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,8 +12,10 @@ from pathlib import Path
 import yaml
 
 from testbed.testbed import HOST_CA_BUNDLE, REPO, render, trust_host_ca
+from tests.utils.tools import tool
 
-__all__ = ["HOST_CA_BUNDLE", "LOCK_PYTHON", "REPO", "copy_repo_parts", "render", "trust_host_ca", "working_tree_files"]
+__all__ = ["HOST_CA_BUNDLE", "LOCK_PYTHON", "REPO", "copy_repo_parts", "layer_groups", "render", "trust_host_ca",
+           "working_tree_files"]
 
 
 def _lock_python() -> str:
@@ -45,3 +48,12 @@ def copy_repo_parts(names: list[str], dst: Path) -> Path:
         else:
             shutil.copy(source, dst / name)
     return dst
+
+
+def layer_groups(project: Path, out: Path, *arguments: str, script: Path | None = None) -> dict[str, bytes]:
+    """Run layer_pins.py (the project's own, or `script`) in the project folder, with uv on PATH as in
+    the image's build: the file of each layer group, by name."""
+    script = script or project / ".devcontainer/layer_pins.py"
+    env = {**os.environ, "PATH": f"{Path(tool('uv')).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([sys.executable, str(script), "--out", str(out), *arguments], cwd=project, env=env, check=True)
+    return {path.name: path.read_bytes() for path in sorted(out.iterdir())}
