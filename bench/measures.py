@@ -52,7 +52,9 @@ def measure_lock(projects: Projects, runs: int) -> dict:
 
 
 def measure_payload(projects: Projects, runs: int) -> dict:
-    """The floor: download and unpack of the locked packages alone, on the host, and their size."""
+    """The floor: download and unpack of the locked packages alone, on the host, and their size;
+    then the same packages alone in a docker build (one step and its export, from an image that
+    already has Python and uv), the least a Dockerfile does for them."""
     requirements = projects.workdir / "payload.txt"
     projects.export_requirements(requirements, hashes=True)
     seconds, sizes = [], []
@@ -65,7 +67,10 @@ def measure_payload(projects: Projects, runs: int) -> dict:
         seconds.append(time.monotonic() - start)
         sizes.append(int(sh(["du", "-sb", str(target)]).split()[0]))
         shutil.rmtree(target)
-    return {"figures": {"payload_install_s": seconds, "payload_bytes": sizes}}
+    log("payload: the same packages alone in a docker build (its Python + uv image first, untimed)")
+    context = projects.prepare_bare_payload()
+    bare = [projects.build_bare_payload(context) for _ in range(runs)]
+    return {"figures": {"payload_install_s": seconds, "payload_bytes": sizes, "bare_payload_build_s": bare}}
 
 
 def measure_builds(projects: Projects, runs: int) -> dict:

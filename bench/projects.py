@@ -24,6 +24,22 @@ COPY . .
 RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install -r requirements.txt
 ENV PATH=/opt/venv/bin:$PATH
 """
+# The least a Dockerfile does to put the payload into an image: from an image that already has
+# Python and uv (built untimed, BARE_PYTHON_DOCKERFILE), one step installs the locked packages from
+# the lock's own URLs, and the engine exports the layer. A reference for what the cold build adds.
+BARE_PYTHON_DOCKERFILE = """\
+FROM {base}
+COPY certs/ /usr/local/share/ca-certificates/
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates python{python} && update-ca-certificates
+COPY uv /usr/local/bin/uv
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+"""
+BARE_PAYLOAD_DOCKERFILE = """\
+FROM bench-bare-python
+RUN --mount=type=bind,source=pylock.toml,target=/tmp/pylock.toml \\
+    uv venv --quiet --python python{python} /opt/venv \\
+    && uv pip install --quiet --no-cache --require-hashes --no-deps --python /opt/venv/bin/python -r /tmp/pylock.toml
+"""
 
 
 class Projects:
@@ -47,6 +63,26 @@ class Projects:
         shutil.copy(HOST_CA_BUNDLE, self.naive / ".devcontainer/certs/host-ca.crt")
         self.export_requirements(self.naive / "requirements.txt")
         (self.naive / "Dockerfile").write_text(NAIVE_DOCKERFILE.format(base=BASE_IMAGE))
+
+    def prepare_bare_payload(self) -> Path:
+        """The bare payload build's context, and its Python + uv image (untimed): see BARE_PAYLOAD_DOCKERFILE."""
+        context = self.workdir / "bare"
+        (context / "certs").mkdir(parents=True, exist_ok=True)
+        shutil.copy(HOST_CA_BUNDLE, context / "certs/host-ca.crt")
+        shutil.copy(shutil.which("uv"), context / "uv")
+        sh(["uv", "export", "--frozen", "--quiet", "--no-emit-project", "--format", "pylock.toml",
+            "--output-file", str(context / "pylock.toml")], cwd=self.ours)
+        (context / "Dockerfile.python").write_text(BARE_PYTHON_DOCKERFILE.format(base=BASE_IMAGE, python=self.python))
+        (context / "Dockerfile").write_text(BARE_PAYLOAD_DOCKERFILE.format(python=self.python))
+        sh([self.docker, "build", "-f", "Dockerfile.python", "-t", "bench-bare-python", "."], cwd=context)
+        return context
+
+    def build_bare_payload(self, context: Path) -> float:
+        """One cold build of the bare payload image: the build cache emptied, the Python + uv image kept."""
+        quiet([self.docker, "builder", "prune", "-af"])
+        seconds = timed([self.docker, "build", "-t", "bench-bare-payload", "."], cwd=context)
+        quiet([self.docker, "rmi", "-f", "bench-bare-payload"])
+        return seconds
 
     def export_requirements(self, out: Path, hashes: bool = False) -> None:
         """The same pinned packages as the lock (the naive one without hashes: pip's usual workflow)."""

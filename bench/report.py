@@ -22,8 +22,9 @@ BEGIN, END = "<!-- bench:results -->", "<!-- /bench:results -->"
 
 # group -> (title, {figure: label}), in the order of the page; a figure's unit is its name's suffix.
 GROUPS = {
-    "payload": ("The floor: the locked packages alone (download + unpack on the host)", {
-        "payload_install_s": "Payload install", "payload_bytes": "Installed packages"}),
+    "payload": ("The floor: the locked packages alone (download + unpack on the host, then in a docker build)", {
+        "payload_install_s": "Payload install", "payload_bytes": "Installed packages",
+        "bare_payload_build_s": "The same packages alone in a docker build (one step + export)"}),
     "builds": ("Builds: ours vs the naive Dockerfile", {
         "cold_ours_s": "Cold build to a running cell, ours", "cold_naive_s": "Cold build to a running cell, naive",
         "warm_ours_s": "Rebuild after editing code + notebook, ours", "warm_naive_s": "Rebuild after editing code + notebook, naive",

@@ -14,6 +14,10 @@ import statistics
 RATIOS = [
     ("cold_build_over_floor", "Cold build to a running cell / payload install (the floor)",
      ["builds.cold_ours_s"], ["payload.payload_install_s"], "<= 3"),
+    ("bare_payload_build_over_floor", "The packages alone in a docker build / payload install (the floor)",
+     ["payload.bare_payload_build_s"], ["payload.payload_install_s"], ""),
+    ("cold_build_over_bare_payload_build", "Cold build to a running cell / the packages alone in a docker build",
+     ["builds.cold_ours_s"], ["payload.bare_payload_build_s"], ""),
     ("cold_build_ours_over_naive", "Cold build to a running cell: ours / naive",
      ["builds.cold_ours_s"], ["builds.cold_naive_s"], "< 1"),
     ("edit_naive_over_ours", "Rebuild after editing code + notebook: naive / ours",

@@ -45,6 +45,10 @@ def test_ratios_come_from_the_medians():
     groups["image"] = {"figures": {"image_bytes": {"median": 6.0e9}, "base_image_bytes": {"median": 0.6e9}}}
     assert ratios(groups)["image_over_payload"] == {
         "value": 1.0, "of": "image.image_bytes / (image.base_image_bytes + payload.payload_bytes)"}
+    groups["payload"]["figures"]["bare_payload_build_s"] = {"median": 50.0}  # the packages alone in a docker build
+    assert ratios(groups)["bare_payload_build_over_floor"]["value"] == 2.0
+    assert ratios(groups)["cold_build_over_bare_payload_build"] == {
+        "value": 2.0, "of": "builds.cold_ours_s / payload.bare_payload_build_s"}
     assert ratio(1.0, 0.0) is None
 
 
