@@ -6,18 +6,17 @@ reached from the test machines; tests/integration/test_cpu_torch_image.py instal
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import tomllib
 from urllib.parse import quote
 
 import pytest
-from uv import find_uv_bin
 
 from tests.utils.project import LOCK_PYTHON, REPO, layer_groups, render
+from tests.utils.tools import tool
 from tests.utils.wheel_index import metadata_wheel, serve, write_index
 
-UV = shutil.which("uv") or find_uv_bin()
+UV = tool("uv")
 PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 AARCH64 = "    \"sys_platform == 'linux' and platform_machine == 'aarch64'\",\n"
 

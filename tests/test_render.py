@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import tomllib
 import zipfile
@@ -15,7 +14,6 @@ from pathlib import Path
 import copier
 import pytest
 import yaml
-from uv import find_uv_bin
 
 from tests.utils.answers import REFUSED_ANSWERS
 from tests.utils.project import LOCK_PYTHON, REPO, render
@@ -408,7 +406,7 @@ def test_build_backend_takes_the_license_and_authors(tmp_path):
     LICENSE file and the authors reach its metadata. Needs the network for uv_build itself."""
     root = render(tmp_path / "p", framework="none", accelerator="cpu", license="Proprietary", python_version=LOCK_PYTHON,
                   author_name=AUTHOR, author_email="jane@example.com", description=DESCRIPTION)
-    uv = shutil.which("uv") or find_uv_bin()  # builds with the Python running the tests: uv downloads none
+    uv = tool("uv")  # builds with the Python running the tests: uv downloads none
     subprocess.run([uv, "build", "--wheel", "--quiet", "--out-dir", str(tmp_path / "dist")], cwd=root,
                    check=True, capture_output=True, timeout=300)
     with zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))) as wheel:

@@ -22,7 +22,6 @@ import pytest
 import yaml
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
-from uv import find_uv_bin
 
 from resolver.versions import version_key
 from scripts.releases.data import write_releases
@@ -30,9 +29,10 @@ from scripts.releases.facts import discover
 from scripts.releases.index import RecordedIndex
 from tests.test_discover_releases import DRIVERS, RECORDING
 from tests.utils.project import LOCK_PYTHON, REPO
+from tests.utils.tools import tool
 
 TEMPLATE_PARTS = ["copier.yml", "template", "includes", "hooks", "resolver", "data", "features", "runtime"]
-UV = shutil.which("uv") or find_uv_bin()
+UV = tool("uv")
 NEW_SETTING = '        "python.testing.pytestEnabled": true,\n'
 FEATURE_DOCUMENTATION_PATTERN = '- ".devcontainer/features/*/'  # copier.yml's _exclude entries
 NEW_NOTEBOOK_LINE = '    "print(f\\"interpreter: {sys.executable}\\")\\n",\n'

@@ -23,14 +23,14 @@ import copier
 import pytest
 import yaml
 from packaging.version import InvalidVersion, Version
-from uv import find_uv_bin
 
 from tests.test_update import git
 from tests.utils.project import REPO, working_tree_files
+from tests.utils.tools import tool
 
 pytestmark = pytest.mark.integration
 
-UV = shutil.which("uv") or find_uv_bin()
+UV = tool("uv")
 # Older template versions worth updating from, each with a copier.yml unlike today's, and the
 # answers the project there is generated with. (Before the framework pin was fenced off with
 # comments, a dependency added to a JAX or TensorFlow project sat next to the pin: its first
