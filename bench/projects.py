@@ -34,8 +34,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY uv /usr/local/bin/uv
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 """
+BARE_PYTHON_IMAGE = "bench-bare-python"
 BARE_PAYLOAD_DOCKERFILE = """\
-FROM bench-bare-python
+FROM {python_image}
 RUN --mount=type=bind,source=pylock.toml,target=/tmp/pylock.toml \\
     uv venv --quiet --python python{python} /opt/venv \\
     && uv pip install --quiet --no-cache --require-hashes --no-deps --python /opt/venv/bin/python -r /tmp/pylock.toml
@@ -70,11 +71,10 @@ class Projects:
         (context / "certs").mkdir(parents=True, exist_ok=True)
         shutil.copy(HOST_CA_BUNDLE, context / "certs/host-ca.crt")
         shutil.copy(shutil.which("uv"), context / "uv")
-        sh(["uv", "export", "--frozen", "--quiet", "--no-emit-project", "--format", "pylock.toml",
-            "--output-file", str(context / "pylock.toml")], cwd=self.ours)
+        self.export_requirements(context / "pylock.toml", hashes=True, form="pylock.toml")
         (context / "Dockerfile.python").write_text(BARE_PYTHON_DOCKERFILE.format(base=BASE_IMAGE, python=self.python))
-        (context / "Dockerfile").write_text(BARE_PAYLOAD_DOCKERFILE.format(python=self.python))
-        sh([self.docker, "build", "-f", "Dockerfile.python", "-t", "bench-bare-python", "."], cwd=context)
+        (context / "Dockerfile").write_text(BARE_PAYLOAD_DOCKERFILE.format(python_image=BARE_PYTHON_IMAGE, python=self.python))
+        sh([self.docker, "build", "-f", "Dockerfile.python", "-t", BARE_PYTHON_IMAGE, "."], cwd=context)
         return context
 
     def build_bare_payload(self, context: Path) -> float:
@@ -84,10 +84,11 @@ class Projects:
         quiet([self.docker, "rmi", "-f", "bench-bare-payload"])
         return seconds
 
-    def export_requirements(self, out: Path, hashes: bool = False) -> None:
-        """The same pinned packages as the lock (the naive one without hashes: pip's usual workflow)."""
+    def export_requirements(self, out: Path, hashes: bool = False, form: str = "requirements-txt") -> None:
+        """The same pinned packages as the lock (the naive one without hashes: pip's usual workflow;
+        form "pylock.toml" names each wheel's URL)."""
         text = sh(["uv", "export", "--frozen", *([] if hashes else ["--no-hashes"]), "--no-emit-project",
-                   "--format", "requirements-txt"], cwd=self.ours)
+                   "--format", form], cwd=self.ours)
         out.write_text(text)
 
     # ---- builds -----------------------------------------------------------------------------
